@@ -1,0 +1,44 @@
+"""The one configuration class: environment variables ``BUREAU_*`` and ``.env``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """bureau's configuration; every field can be set as ``BUREAU_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="BUREAU_", env_file=".env", extra="ignore")
+
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated."
+    )
+    mongo_url: str = Field(
+        default="mongodb://127.0.0.1:27017/", description="MongoDB-wire server URL."
+    )
+    mongo_db: str = Field(default="bureau", min_length=1, description="Database name.")
+    topic_prefix: str = Field(
+        default="",
+        description="Prepended to every topic name; tests use it to isolate runs.",
+    )
+    group_prefix: str = Field(default="", description="Prepended to every consumer group.")
+    partitions: int = Field(
+        default=6, ge=1, description="Partitions of topics bureau creates; more scale out."
+    )
+    top_k: int = Field(default=20, ge=1, description="Suggestions per new offer or student.")
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto: readable on a terminal, JSON otherwise."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_message_bytes: int = Field(
+        default=256 * 1024, gt=0, description="Larger inbound messages are dead-lettered."
+    )
+    retry_backoff_initial: float = Field(
+        default=0.2, gt=0, description="First wait (s) after a transient failure."
+    )
+    retry_backoff_max: float = Field(
+        default=10.0, gt=0, description="Longest wait (s) between retries of one message."
+    )

@@ -1,0 +1,123 @@
+"""Handlers on FastStream's in-memory broker, with the in-memory store."""
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from bureau.adapters.memory import InMemoryStore
+from bureau.app import build_broker
+from bureau.handlers.dead_letter import ORIGIN, REASON
+from bureau.settings import Settings
+from bureau.topics import Topics, dlq
+from tests.support import events
+
+TOPICS = Topics()
+
+
+@dataclass
+class Harness:
+    broker: KafkaBroker
+    store: InMemoryStore
+    matches: list[dict[str, object]] = field(default_factory=list)
+    dead: list[KafkaMessage] = field(default_factory=list)
+
+    async def send(self, topic: str, payload: dict[str, object] | bytes, key: bytes = b"k") -> None:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        await self.broker.publish(body, topic=topic, key=key)
+
+
+@pytest.fixture
+async def harness() -> AsyncIterator[Harness]:
+    store = InMemoryStore()
+    broker = build_broker(Settings(max_message_bytes=4096, retry_backoff_initial=0.001), store)
+    h = Harness(broker, store)
+
+    @broker.subscriber(TOPICS.matches)
+    async def collect(body: dict[str, object]) -> None:
+        h.matches.append(body)
+
+    @broker.subscriber(dlq(TOPICS.offers))
+    async def collect_dead(message: KafkaMessage) -> None:
+        h.dead.append(message)
+
+    async with TestKafkaBroker(broker):
+        yield h
+
+
+async def test_a_new_offer_suggests_matching_students(harness: Harness) -> None:
+    await harness.send(TOPICS.students, events.student("s-1"))
+    await harness.send(TOPICS.students, events.student("s-2", skills=("excel",)))
+    await harness.send(TOPICS.offers, events.offer("o-1"))
+    assert set(harness.store.offers) == {"o-1"}
+    assert [m["data"]["student_id"] for m in harness.matches] == ["s-1"]  # type: ignore[index]
+    assert harness.matches[0]["event_type"] == "MatchSuggested"
+
+
+async def test_a_new_student_is_suggested_for_open_offers(harness: Harness) -> None:
+    await harness.send(TOPICS.offers, events.offer("o-1"))
+    await harness.send(TOPICS.students, events.student("s-1"))
+    assert [m["data"]["offer_id"] for m in harness.matches] == ["o-1"]  # type: ignore[index]
+
+
+async def test_a_redelivered_event_has_one_effect_and_no_new_notification(harness: Harness) -> None:
+    await harness.send(TOPICS.students, events.student("s-1"))
+    offer = events.offer("o-1", event_id=uuid.uuid4())
+    for _ in range(3):
+        await harness.send(TOPICS.offers, offer)
+    assert len(harness.matches) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{not json", "not JSON"),
+        (json.dumps({**events.offer(), "event_type": "Nope"}).encode(), "invalid event"),
+        (json.dumps(events.offer(capacity=0)).encode(), "data.capacity"),
+        (b"x" * 5000, "exceeds the 4096 limit"),
+    ],
+    ids=["not-json", "unknown-type", "invalid-field", "oversize"],
+)
+async def test_bad_input_is_dead_lettered_with_original_bytes(
+    harness: Harness, body: bytes, reason: str
+) -> None:
+    await harness.send(TOPICS.offers, body, key=b"o-9")
+    [dead] = harness.dead
+    assert dead.body == body
+    record = dead.raw_message
+    assert not isinstance(record, tuple)
+    assert record.key == b"o-9"
+    assert reason in dead.headers[REASON]
+    assert dead.headers[ORIGIN].startswith(f"{TOPICS.offers}/")
+    # The consumer keeps going after a dead letter.
+    await harness.send(TOPICS.offers, events.offer("o-ok"))
+    assert "o-ok" in harness.store.offers
+
+
+async def test_a_handler_bug_is_retried_then_dead_lettered(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = 0
+
+    async def broken(*_: object) -> bool:
+        nonlocal calls
+        calls += 1
+        raise KeyError("bug")
+
+    monkeypatch.setattr(harness.store, "record_offer", broken)
+    body = json.dumps(events.offer("o-bug")).encode()
+    # The in-memory broker does not re-deliver a nacked message; each publish here
+    # stands for one re-delivery of the same record (same topic, partition, offset).
+    for _ in range(4):
+        with pytest.raises(KeyError):
+            await harness.send(TOPICS.offers, body)
+        assert harness.dead == []
+    await harness.send(TOPICS.offers, body)
+    assert calls == 5
+    [dead] = harness.dead
+    assert dead.body == body
+    assert "handler failed 5 times: KeyError('bug')" in dead.headers[REASON]

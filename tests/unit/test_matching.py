@@ -1,0 +1,62 @@
+from typing import Any
+
+import pytest
+
+from bureau.domain.matching import (
+    offers_for_student,
+    students_for_offer,
+    suggest,
+    suggestion_id,
+)
+from bureau.schemas.common import Level
+from tests.support.store_contract import make_offer, make_student
+
+
+@pytest.mark.parametrize(
+    ("student_kw", "offer_kw"),
+    [
+        ({"level": Level.WO}, {}),
+        ({"skills": frozenset({"excel"})}, {}),
+        ({"consent": False}, {}),
+        ({}, {"capacity": 0}),
+    ],
+    ids=["level-not-accepted", "no-shared-skill", "no-consent", "offer-full"],
+)
+def test_ineligible_pairs_get_no_suggestion(
+    student_kw: dict[str, Any], offer_kw: dict[str, Any]
+) -> None:
+    assert suggest(make_offer(**offer_kw), make_student(**student_kw)) is None
+
+
+def test_a_suggestion_says_why() -> None:
+    s = suggest(make_offer(), make_student(skills=frozenset({"linux", "python", "go"})))
+    assert s is not None
+    assert s.score == 1.0
+    assert s.reasons == ("level mbo-4 is accepted", "shared skills: linux, python")
+
+
+def test_suggestion_ids_derive_from_the_pair_only() -> None:
+    assert suggestion_id("o-1", "s-1") == suggestion_id("o-1", "s-1")
+    assert suggestion_id("o-1", "s-1") != suggestion_id("o-1", "s-2")
+    s = suggest(make_offer("o-1"), make_student("s-1"))
+    assert s is not None
+    assert s.suggestion_id == suggestion_id("o-1", "s-1")
+
+
+def test_ranking_is_best_first_and_deterministic() -> None:
+    offer = make_offer(skills=frozenset({"linux", "python"}))
+    students = [
+        make_student("s-b"),
+        make_student("s-a"),
+        make_student("s-best", skills=frozenset({"linux", "python"})),
+    ]
+    ranked = students_for_offer(offer, students, limit=10)
+    assert [s.student_id for s in ranked] == ["s-best", "s-a", "s-b"]
+    assert students_for_offer(offer, reversed(students), limit=10) == ranked
+    assert len(students_for_offer(offer, students, limit=2)) == 2
+
+
+def test_offers_for_a_student_are_ranked_too() -> None:
+    student = make_student(skills=frozenset({"linux", "python"}))
+    offers = [make_offer("o-2", skills=frozenset({"linux", "c"})), make_offer("o-1")]
+    assert [s.offer_id for s in offers_for_student(student, offers, limit=5)] == ["o-1", "o-2"]
