@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
@@ -67,3 +69,12 @@ def create_app(settings: Settings | None = None) -> FastStream:
         await store.close()
 
     return app
+
+
+async def until_signalled() -> None:
+    """Wait for SIGINT or SIGTERM (Ctrl-C, or a service manager's stop)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

@@ -18,8 +18,8 @@ from bureau.domain.matching import (
 )
 from bureau.schemas.envelope import Envelope
 from bureau.schemas.matches import MatchSuggested, MatchSuggestedData
-from bureau.schemas.offers import InternshipOffered
-from bureau.schemas.students import StudentRegistered
+from bureau.schemas.offers import InternshipOffered, InternshipOfferedData
+from bureau.schemas.students import StudentRegistered, StudentRegisteredData
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +36,31 @@ class Publish(Protocol):
         ...
 
 
+def offer_from(d: InternshipOfferedData) -> Offer:
+    """Map an offer event's data to the domain's offer."""
+    return Offer(
+        offer_id=d.offer_id,
+        company_id=d.company_id,
+        title=d.title,
+        levels=d.levels,
+        skills=d.skills,
+        region=d.region,
+        capacity=d.capacity,
+    )
+
+
+def student_from(d: StudentRegisteredData) -> Student:
+    """Map a student event's data to the domain's student."""
+    return Student(
+        student_id=d.student_id,
+        school_id=d.school_id,
+        level=d.level,
+        skills=d.skills,
+        region=d.region,
+        consent=d.consent,
+    )
+
+
 @dataclass(kw_only=True)
 class Exchange:
     """Keeps the projections and sends match suggestions."""
@@ -46,31 +71,14 @@ class Exchange:
 
     async def on_internship_offered(self, event: InternshipOffered) -> list[MatchSuggested]:
         """Project the offer and suggest its best students."""
-        d = event.data
-        offer = Offer(
-            offer_id=d.offer_id,
-            company_id=d.company_id,
-            title=d.title,
-            levels=d.levels,
-            skills=d.skills,
-            region=d.region,
-            capacity=d.capacity,
-        )
+        offer = offer_from(event.data)
         applied = await self.store.record_offer(event.event_id, offer)
         candidates = await self.store.students_matching(offer, CANDIDATE_LIMIT)
         return await self._notify(event, students_for_offer(offer, candidates, self.top_k), applied)
 
     async def on_student_registered(self, event: StudentRegistered) -> list[MatchSuggested]:
         """Project the student and suggest them for the best open offers."""
-        d = event.data
-        student = Student(
-            student_id=d.student_id,
-            school_id=d.school_id,
-            level=d.level,
-            skills=d.skills,
-            region=d.region,
-            consent=d.consent,
-        )
+        student = student_from(event.data)
         applied = await self.store.record_student(event.event_id, student)
         offers = await self.store.offers_matching(student, CANDIDATE_LIMIT)
         return await self._notify(event, offers_for_student(student, offers, self.top_k), applied)

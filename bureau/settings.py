@@ -29,6 +29,13 @@ class Settings(BaseSettings):
         default=6, ge=1, description="Partitions of topics bureau creates; more scale out."
     )
     top_k: int = Field(default=20, ge=1, description="Suggestions per new offer or student.")
+    kafka_image: str = Field(
+        default="apache/kafka:4.1.1",
+        description="Kafka image the tests start where a container engine runs.",
+    )
+    mongo_image: str = Field(
+        default="mongo:8.0", description="MongoDB-wire image the tests start likewise."
+    )
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: readable on a terminal, JSON otherwise."
     )

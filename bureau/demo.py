@@ -1,0 +1,195 @@
+"""A short demo: partners publish offers and students; bureau projects and matches them."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from pymongo import AsyncMongoClient
+
+from bureau.app import create_app, until_signalled
+from bureau.domain.matching import suggest
+from bureau.schemas import InternshipOffered, StudentRegistered
+from bureau.service import offer_from, student_from
+from bureau.settings import Settings
+from bureau.topics import Topics
+
+NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+
+# (offer id, company, title, levels, skills, capacity)
+OFFERS = [
+    (
+        "soc-analyst",
+        "northsea-secure",
+        "SOC analyst intern",
+        ("mbo-4", "hbo"),
+        ("linux", "siem", "networking"),
+        2,
+    ),
+    (
+        "pentest",
+        "redteam-amsterdam",
+        "Junior pentester",
+        ("hbo", "wo"),
+        ("python", "networking", "web"),
+        1,
+    ),
+    (
+        "cloud-ops",
+        "canal-cloud",
+        "Cloud operations intern",
+        ("mbo-3", "mbo-4"),
+        ("linux", "kubernetes"),
+        3,
+    ),
+]
+# (pseudonymous id, school, level, skills, consent)
+STUDENTS = [
+    ("st-7f3a", "roc-amsterdam", "mbo-4", ("linux", "networking"), True),
+    ("st-91c2", "roc-amsterdam", "mbo-3", ("kubernetes",), True),
+    ("st-2b8e", "hva", "hbo", ("python", "web"), True),
+    ("st-c4d1", "hva", "hbo", ("siem",), True),
+    ("st-e5f0", "uva", "wo", ("python", "networking"), True),
+    ("st-0a9b", "roc-amsterdam", "mbo-4", ("linux",), False),
+]
+
+
+def _envelope(event_type: str, source: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "occurred_at": NOW.isoformat(),
+        "source": source,
+        "schema_version": 1,
+        "data": data,
+    }
+
+
+def offer_events() -> list[dict[str, Any]]:
+    """The demo's InternshipOffered events, as a company's system would send them."""
+    return [
+        _envelope(
+            "InternshipOffered",
+            company,
+            {
+                "offer_id": oid,
+                "company_id": company,
+                "title": title,
+                "levels": list(levels),
+                "skills": list(skills),
+                "region": "1012",
+                "capacity": capacity,
+            },
+        )
+        for oid, company, title, levels, skills, capacity in OFFERS
+    ]
+
+
+def student_events() -> list[dict[str, Any]]:
+    """The demo's StudentRegistered events, as a school's system would send them."""
+    return [
+        _envelope(
+            "StudentRegistered",
+            school,
+            {
+                "student_id": sid,
+                "school_id": school,
+                "level": level,
+                "skills": list(skills),
+                "region": "1091",
+                "consent": consent,
+            },
+        )
+        for sid, school, level, skills, consent in STUDENTS
+    ]
+
+
+def expected_pairs() -> set[tuple[str, str]]:
+    """The (offer, student) pairs the matching rule must suggest for the demo data."""
+    offers = [offer_from(InternshipOffered.model_validate(e).data) for e in offer_events()]
+    students = [student_from(StudentRegistered.model_validate(e).data) for e in student_events()]
+    return {
+        (o.offer_id, s.student_id) for o in offers for s in students if suggest(o, s) is not None
+    }
+
+
+async def _publish(bootstrap: str, topics: Topics) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for event in student_events():
+            key = event["data"]["student_id"].encode()
+            await producer.send_and_wait(topics.students, json.dumps(event).encode(), key=key)
+        for event in offer_events():
+            key = event["data"]["offer_id"].encode()
+            await producer.send_and_wait(topics.offers, json.dumps(event).encode(), key=key)
+    finally:
+        await producer.stop()
+
+
+async def _collect_matches(
+    bootstrap: str, topic: str, want: set[tuple[str, str]], patience: float
+) -> list[dict[str, Any]]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    deadline = time.monotonic() + patience
+    try:
+        while set(found) != want and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                for record in records:
+                    event = json.loads(record.value)
+                    found[(event["data"]["offer_id"], event["data"]["student_id"])] = event
+    finally:
+        await consumer.stop()
+    if set(found) != want:
+        raise TimeoutError(f"saw {len(found)} of {len(want)} suggestions after {patience:.0f}s")
+    return sorted(found.values(), key=lambda e: (e["data"]["offer_id"], -e["data"]["score"]))
+
+
+async def _show_projections(settings: Settings) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
+    try:
+        db = client[settings.mongo_db]
+        offers = await db["offers"].find().sort("_id").to_list()
+        students = await db["students"].count_documents({})
+        print(f"\nProjection 'offers' ({len(offers)}), 'students' ({students}):")
+        for doc in offers:
+            print(f"  {doc['_id']:<12} {doc['title']:<26} levels={','.join(doc['levels'])}")
+    finally:
+        await client.close()
+
+
+async def run_demo(settings: Settings, *, keep_running: bool) -> None:
+    """Run the worker, publish the demo events, show the projections and suggestions."""
+    topics = Topics.from_settings(settings)
+    print("• Starting the bureau worker…", flush=True)
+    async with create_app(settings):
+        print(f"• Publishing {len(OFFERS)} offers and {len(STUDENTS)} students…", flush=True)
+        started = time.monotonic()
+        await _publish(settings.kafka_bootstrap, topics)
+        matches = await _collect_matches(
+            settings.kafka_bootstrap, topics.matches, expected_pairs(), patience=60
+        )
+        took = time.monotonic() - started
+        await _show_projections(settings)
+        print(f"\nMatchSuggested on {topics.matches} ({len(matches)}, in {took:.1f} s):")
+        for event in matches:
+            d = event["data"]
+            print(
+                f"  {d['offer_id']:<12} → {d['student_id']} ({d['school_id']:<13}) "
+                f"score {d['score']:.2f}  {'; '.join(d['reasons'])}"
+            )
+        print("\nDemo complete: every expected suggestion arrived.", flush=True)
+        if keep_running:
+            print(
+                f"The exchange keeps running on {settings.kafka_bootstrap}; "
+                "press Ctrl-C to stop it.",
+                flush=True,
+            )
+            await until_signalled()

@@ -1,0 +1,59 @@
+"""Session-scoped real servers; a fresh set of topics and a fresh database per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from bureau.adapters.mongo import MongoStore
+from bureau.settings import Settings
+from tests.support.infra import Endpoint, kafka_endpoint, mongo_endpoint
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.path):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[Endpoint]:
+    with kafka_endpoint() as endpoint:
+        print(f"\nKafka: {endpoint.how} at {endpoint.address} ({endpoint.startup_seconds:.1f} s)")
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def mongo() -> Iterator[Endpoint]:
+    with mongo_endpoint() as endpoint:
+        print(f"\nStore: {endpoint.how} at {endpoint.address} ({endpoint.startup_seconds:.1f} s)")
+        yield endpoint
+
+
+@pytest.fixture
+async def settings(kafka: Endpoint, mongo: Endpoint) -> AsyncIterator[Settings]:
+    run = uuid.uuid4().hex[:10]
+    yield Settings(
+        kafka_bootstrap=kafka.address,
+        mongo_url=mongo.address,
+        mongo_db=f"t_{run}",
+        topic_prefix=f"t{run}.",
+        group_prefix=f"t{run}.",
+        partitions=3,
+        retry_backoff_initial=0.05,
+        retry_backoff_max=1.0,
+    )
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo.address)
+    await client.drop_database(f"t_{run}")
+    await client.close()
+
+
+@pytest.fixture
+async def mongo_store(settings: Settings) -> AsyncIterator[MongoStore]:
+    store = MongoStore(settings.mongo_url, settings.mongo_db)
+    await store.ensure_indexes()
+    yield store
+    await store.close()
