@@ -40,6 +40,8 @@ def build_broker(settings: Settings, store: Store) -> KafkaBroker:
         enable_idempotence=True,
         middlewares=[resilience],
         logger=logging.getLogger("bureau.broker"),
+        # Per-message "Received/Processed" lines at DEBUG: bureau logs each outcome itself.
+        log_level=logging.DEBUG,
         description="bureau: exchange between schools and companies",
     )
     topics = Topics.from_settings(settings)

@@ -28,13 +28,13 @@ def embedded_infrastructure(settings: Settings, workdir: Path | None = None) -> 
 
     with contextlib.ExitStack() as stack:
         if "BUREAU_KAFKA_BOOTSTRAP" not in os.environ:
-            _say("• Kafka: preparing the broker (first run builds it from Maven, a few minutes)…")
+            _say("• Kafka: preparing the broker (built from Maven Central on the first run only)…")
             ensure_kafka()
             kafka = stack.enter_context(run_kafka(workdir / "kafka" if workdir else None))
             _say(f"  Kafka ready on {kafka.bootstrap} in {kafka.startup_seconds:.1f} s")
             settings = settings.model_copy(update={"kafka_bootstrap": kafka.bootstrap})
         if "BUREAU_MONGO_URL" not in os.environ:
-            _say("• Store: preparing FerretDB (first run builds it with Go, a minute or two)…")
+            _say("• Store: preparing FerretDB (built with Go on the first run only)…")
             ensure_ferretdb()
             store = stack.enter_context(run_ferretdb(workdir / "ferretdb" if workdir else None))
             _say(f"  FerretDB ready on {store.url} in {store.startup_seconds:.1f} s")

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(default=20, ge=1, description="Suggestions per new offer or student.")
     kafka_image: str = Field(
-        default="apache/kafka:4.1.1",
+        default="apache/kafka:4.4.0",
         description="Kafka image the tests start where a container engine runs.",
     )
     mongo_image: str = Field(

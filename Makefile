@@ -1,0 +1,35 @@
+# bureau: the two commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint typecheck unit integration clean
+
+# The virtualenv is rebuilt when the project's dependencies or the lock change.
+$(BIN)/bureau: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/bureau
+	$(BIN)/bureau demo
+
+lint: $(BIN)/bureau
+	$(BIN)/ruff check bureau tests
+	$(BIN)/ruff format --check bureau tests
+
+typecheck: $(BIN)/bureau
+	$(BIN)/mypy --strict bureau tests
+
+unit: $(BIN)/bureau
+	$(BIN)/pytest tests/unit
+
+integration: $(BIN)/bureau
+	$(BIN)/pytest tests/integration
+
+test: lint typecheck
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
