@@ -2,10 +2,12 @@
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator, MutableMapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+import structlog
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
@@ -121,3 +123,27 @@ async def test_a_handler_bug_is_retried_then_dead_lettered(
     [dead] = harness.dead
     assert dead.body == body
     assert "handler failed 5 times: KeyError('bug')" in dead.headers[REASON]
+
+
+@pytest.fixture
+def logs() -> Iterator[list[MutableMapping[str, Any]]]:
+    # capture_logs() drops the processors, the context merge among them; keep that one.
+    capture = structlog.testing.LogCapture()
+    previous = structlog.get_config()
+    structlog.configure(processors=[structlog.contextvars.merge_contextvars, capture])
+    yield capture.entries
+    structlog.configure(**previous)
+
+
+async def test_each_message_logs_with_its_event_and_correlation_ids(
+    harness: Harness, logs: list[MutableMapping[str, Any]]
+) -> None:
+    event = events.offer("o-1")
+    await harness.broker.publish(
+        json.dumps(event).encode(), topic=TOPICS.offers, correlation_id="corr-42"
+    )
+    [applied] = [e for e in logs if e["event"] == "event_applied"]
+    assert applied["event_id"] == event["event_id"]
+    assert applied["event_type"] == "InternshipOffered"
+    assert applied["correlation_id"] == "corr-42"
+    assert applied["topic"] == TOPICS.offers
