@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bureau.settings import Settings
+from tests.support import containers
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,6 @@ def kafka_endpoint() -> Iterator[Endpoint]:
     if given := os.environ.get("BUREAU_KAFKA_BOOTSTRAP"):
         yield Endpoint(given, "given", 0.0)
         return
-    from tests.support import containers
-
     if containers.docker_engine_available():
         image = Settings().kafka_image
         started = time.monotonic()
@@ -56,8 +55,6 @@ def mongo_endpoint() -> Iterator[Endpoint]:
     if given := os.environ.get("BUREAU_MONGO_URL"):
         yield Endpoint(given, "given", 0.0)
         return
-    from tests.support import containers
-
     if containers.docker_engine_available():
         image = Settings().mongo_image
         started = time.monotonic()
