@@ -19,17 +19,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
 
 
+def _report(config: pytest.Config, what: str, endpoint: Endpoint) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    # Fixture set-up output is captured at the file-descriptor level; this line is
+    # for the CI log, so it bypasses the capture.
+    with capture.global_and_fixture_disabled():
+        reporter.write_line(
+            f"\n{what}: {endpoint.how} at {endpoint.address}, "
+            f"ready in {endpoint.startup_seconds:.1f} s"
+        )
+
+
 @pytest.fixture(scope="session")
-def kafka() -> Iterator[Endpoint]:
+def kafka(pytestconfig: pytest.Config) -> Iterator[Endpoint]:
     with kafka_endpoint() as endpoint:
-        print(f"\nKafka: {endpoint.how} at {endpoint.address} ({endpoint.startup_seconds:.1f} s)")
+        _report(pytestconfig, "Kafka", endpoint)
         yield endpoint
 
 
 @pytest.fixture(scope="session")
-def mongo() -> Iterator[Endpoint]:
+def mongo(pytestconfig: pytest.Config) -> Iterator[Endpoint]:
     with mongo_endpoint() as endpoint:
-        print(f"\nStore: {endpoint.how} at {endpoint.address} ({endpoint.startup_seconds:.1f} s)")
+        _report(pytestconfig, "Store", endpoint)
         yield endpoint
 
 
