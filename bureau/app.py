@@ -10,7 +10,7 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 
-from bureau.adapters.kafka import MatchPublisher, ensure_topics
+from bureau.adapters.kafka import KafkaPublisher, ensure_topics
 from bureau.adapters.mongo import MongoStore
 from bureau.adapters.store import Store
 from bureau.handlers.dead_letter import dead_letter
@@ -31,6 +31,7 @@ def build_broker(settings: Settings, store: Store) -> KafkaBroker:
     resilience = Resilience(
         dead_letter=_dead_letter,
         backoff=Backoff(settings.retry_backoff_initial, settings.retry_backoff_max),
+        unsafe_ack_first=settings.unsafe_ack_first,
     )
     broker = KafkaBroker(
         settings.kafka_bootstrap,
@@ -44,9 +45,11 @@ def build_broker(settings: Settings, store: Store) -> KafkaBroker:
         log_level=logging.DEBUG,
         description="bureau: exchange between schools and companies",
     )
-    topics = Topics.from_settings(settings)
     exchange = Exchange(
-        store=store, publish=MatchPublisher(broker, topics.matches), top_k=settings.top_k
+        store=store,
+        publish=KafkaPublisher(broker),
+        topics=Topics.from_settings(settings),
+        top_k=settings.top_k,
     )
     register(broker, exchange=exchange, settings=settings)
     return broker

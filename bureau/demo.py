@@ -12,9 +12,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
 from bureau.app import create_app, until_signalled
+from bureau.domain.book import Book
 from bureau.domain.matching import suggest
 from bureau.schemas import InternshipOffered, StudentRegistered
-from bureau.service import offer_from, student_from
+from bureau.service import offer_for_matching, student_for_matching
 from bureau.settings import Settings
 from bureau.topics import Topics
 
@@ -99,8 +100,10 @@ def student_events() -> list[dict[str, Any]]:
                 "student_id": sid,
                 "school_id": school,
                 "level": level,
+                "programme": "ICT",
                 "skills": list(skills),
                 "region": "1091",
+                "age_band": "18+",
                 "consent": consent,
             },
         )
@@ -110,10 +113,13 @@ def student_events() -> list[dict[str, Any]]:
 
 def expected_pairs() -> set[tuple[str, str]]:
     """The (offer, student) pairs the matching rule must suggest for the demo data."""
-    offers = [offer_from(InternshipOffered.model_validate(e).data) for e in offer_events()]
-    students = [student_from(StudentRegistered.model_validate(e).data) for e in student_events()]
+    offers = [InternshipOffered.model_validate(e).data for e in offer_events()]
+    students = [StudentRegistered.model_validate(e).data for e in student_events()]
     return {
-        (o.offer_id, s.student_id) for o in offers for s in students if suggest(o, s) is not None
+        (o.offer_id, s.student_id)
+        for o in offers
+        for s in students
+        if suggest(offer_for_matching(Book(offer=o)), student_for_matching(s)) is not None
     }
 
 

@@ -1,14 +1,30 @@
-"""Application service: turns a validated event into store writes and notifications."""
+"""Application service: an event in, one aggregate write, then views and notifications out.
+
+Every event goes the same way: load its aggregate; if the event id is already applied,
+deliver what its outbox still holds (a crash came between commit and delivery);
+otherwise let the domain decide, commit state + event id + outbox in one
+version-checked single-document write, then deliver the outbox and clear it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import structlog
+from pydantic import BaseModel
 
-from bureau.adapters.store import Store
+from bureau.adapters.store import Document, Store
+from bureau.domain.book import Application, Book, apply_application_event, apply_offer_event
+from bureau.domain.collaboration import (
+    LectureBooking,
+    Question,
+    apply_lecture_event,
+    apply_research_event,
+)
+from bureau.domain.decisions import Applied, Parked, Rejected, offer_ref, student_ref
 from bureau.domain.matching import (
     Offer,
     Student,
@@ -16,95 +32,423 @@ from bureau.domain.matching import (
     offers_for_student,
     students_for_offer,
 )
-from bureau.schemas.envelope import Envelope
+from bureau.schemas.applications import ApplicationEvent
+from bureau.schemas.envelope import BUREAU, Envelope
+from bureau.schemas.lectures import LectureEvent, SpecialistDetails, SpecialistEvent
 from bureau.schemas.matches import MatchSuggested, MatchSuggestedData
-from bureau.schemas.offers import InternshipOffered, InternshipOfferedData
-from bureau.schemas.students import StudentRegistered, StudentRegisteredData
+from bureau.schemas.offers import OfferEvent
+from bureau.schemas.organisations import OrganisationEvent, OrganisationRegisteredData
+from bureau.schemas.outcomes import Outcome, PlacementOutcome, PlacementStatus
+from bureau.schemas.research import ResearchEvent
+from bureau.schemas.students import StudentErased, StudentEvent, StudentProfile
+from bureau.topics import Topics
 
 log = structlog.get_logger(__name__)
 
-BUREAU_SOURCE = "bureau"
 CANDIDATE_LIMIT = 5000
 """Upper bound of candidates read per event before ranking."""
+OUTCOME_NAMESPACE = uuid.UUID("a3c9e0f4-7b51-4f0e-8d7a-5e2b9c1d6f38")
+PLACED = frozenset(
+    {
+        PlacementStatus.OFFERED,
+        PlacementStatus.ACCEPTED,
+        PlacementStatus.CONFIRMED,
+        PlacementStatus.COMPLETED,
+    }
+)
+
+S = TypeVar("S", bound=BaseModel)
 
 
 class Publish(Protocol):
-    """Sends one notification; raises if the broker did not acknowledge it."""
+    """Sends one record; returns once the broker acknowledged it."""
 
-    async def __call__(self, event: MatchSuggested) -> None:
-        """Publish ``event``."""
+    async def __call__(self, topic: str, key: bytes, value: bytes) -> None:
+        """Publish ``value`` under ``key`` on ``topic``."""
         ...
 
 
-def offer_from(d: InternshipOfferedData) -> Offer:
-    """Map an offer event's data to the domain's offer."""
-    return Offer(
-        offer_id=d.offer_id,
-        company_id=d.company_id,
-        title=d.title,
-        levels=d.levels,
-        skills=d.skills,
-        region=d.region,
-        capacity=d.capacity,
-    )
-
-
-def student_from(d: StudentRegisteredData) -> Student:
-    """Map a student event's data to the domain's student."""
-    return Student(
-        student_id=d.student_id,
-        school_id=d.school_id,
-        level=d.level,
-        skills=d.skills,
-        region=d.region,
-        consent=d.consent,
-    )
+class RejectedEventError(Exception):
+    """The domain refused the event (illegal transition, stranger speaking, ...)."""
 
 
 @dataclass(kw_only=True)
 class Exchange:
-    """Keeps the projections and sends match suggestions."""
+    """Keeps every aggregate and view, and sends outcomes and match suggestions."""
 
     store: Store
     publish: Publish
+    topics: Topics
     top_k: int = 20
 
-    async def on_internship_offered(self, event: InternshipOffered) -> list[MatchSuggested]:
-        """Project the offer and suggest its best students."""
-        offer = offer_from(event.data)
-        applied = await self.store.record_offer(event.event_id, offer)
-        candidates = await self.store.students_matching(offer, CANDIDATE_LIMIT)
-        return await self._notify(event, students_for_offer(offer, candidates, self.top_k), applied)
+    # --- organisations, students, specialists: profiles replaced by their owner ---
 
-    async def on_student_registered(self, event: StudentRegistered) -> list[MatchSuggested]:
-        """Project the student and suggest them for the best open offers."""
-        student = student_from(event.data)
-        applied = await self.store.record_student(event.event_id, student)
-        offers = await self.store.offers_matching(student, CANDIDATE_LIMIT)
-        return await self._notify(event, offers_for_student(student, offers, self.top_k), applied)
+    async def on_organisation_event(self, event: OrganisationEvent) -> None:
+        """Register or update an organisation."""
+        data = event.data
+        await self._run(
+            "organisations",
+            data.organisation_id,
+            event,
+            lambda _: Applied(data),
+            lambda d: {"kind": d.kind.value, "region": d.region},
+            self.topics.organisations,
+        )
 
-    async def _notify(
-        self, cause: Envelope, suggestions: Sequence[Suggestion], applied: bool
-    ) -> list[MatchSuggested]:
-        # Even a duplicate event re-checks the ledger: a crash between the projection
+    async def on_student_event(self, event: StudentEvent) -> None:
+        """Register, update or erase a student, then suggest offers to them."""
+        if isinstance(event, StudentErased):
+            await self._erase(event)
+            return
+        applied = await self._run(
+            "students",
+            event.data.student_id,
+            event,
+            lambda _: Applied(event.data),
+            _student_fields,
+            self.topics.students,
+        )
+        await self._redrive(student_ref(event.data.student_id))
+        if applied is not None and event.data.may_be_matched:
+            student = student_for_matching(event.data)
+            offers = await self.store.offers_matching(student, CANDIDATE_LIMIT)
+            await self._suggest(event, offers_for_student(student, offers, self.top_k))
+
+    async def on_specialist_event(self, event: SpecialistEvent) -> None:
+        """Make a specialist available for guest lectures (or update that)."""
+        data = event.data
+        await self._run(
+            "specialists",
+            data.specialist_id,
+            event,
+            lambda _: Applied(data),
+            lambda d: {"company_id": d.company_id, "themes": sorted(d.themes)},
+            self.topics.specialists,
+        )
+
+    # --- offers and their applications: one aggregate per offer -------------------
+
+    async def on_offer_event(self, event: OfferEvent) -> None:
+        """Open, change or withdraw an offer; suggest students for an open one."""
+        offer_id = event.data.offer_id
+        applied = await self._run(
+            "offers",
+            offer_id,
+            event,
+            lambda state: apply_offer_event(_load(Book, state), event),
+            _offer_fields,
+            self.topics.offers,
+        )
+        await self._redrive(offer_ref(offer_id))
+        if applied is not None:
+            book = applied.state
+            assert isinstance(book, Book)
+            if book.remaining > 0:
+                offer = offer_for_matching(book)
+                students = await self.store.students_matching(offer, CANDIDATE_LIMIT)
+                await self._suggest(event, students_for_offer(offer, students, self.top_k))
+
+    async def on_application_event(self, event: ApplicationEvent) -> None:
+        """Move an application through its lifecycle; tell the student's school."""
+        student = await self._profile(event.data.student_id)
+        await self._run(
+            "offers",
+            event.data.offer_id,
+            event,
+            lambda state: apply_application_event(_load(Book, state), event, student),
+            _offer_fields,
+            self.topics.applications,
+        )
+
+    # --- research questions and guest lectures ------------------------------------
+
+    async def on_research_event(self, event: ResearchEvent) -> None:
+        """Post or close a research question, or record a proposed team."""
+        await self._run(
+            "research",
+            event.data.question_id,
+            event,
+            lambda state: apply_research_event(_load(Question, state), event),
+            lambda q: {
+                "owner_id": q.details.owner_id,
+                "closed": q.closed,
+                "themes": sorted(q.details.themes),
+            },
+            self.topics.research,
+        )
+
+    async def on_lecture_event(self, event: LectureEvent) -> None:
+        """Request, book or cancel a guest lecture."""
+        specialist_id = getattr(event.data, "specialist_id", None)
+        stored = await self.store.load("specialists", specialist_id) if specialist_id else None
+        specialist = SpecialistDetails.model_validate(stored.state) if stored else None
+        await self._run(
+            "lectures",
+            event.data.request_id,
+            event,
+            lambda state: apply_lecture_event(_load(LectureBooking, state), event, specialist),
+            _lecture_fields,
+            self.topics.lectures,
+        )
+
+    # --- the one path every event takes -------------------------------------------
+
+    async def _run(
+        self,
+        kind: str,
+        key: str,
+        event: Envelope,
+        decide: Callable[[Document | None], Applied[Any] | Rejected | Parked],
+        fields: Callable[[Any], Mapping[str, Any]],
+        topic: str,
+    ) -> Applied[Any] | None:
+        stored = await self.store.load(kind, key)
+        if stored is not None and str(event.event_id) in stored.applied:
+            log.info("event_duplicate")
+            await self._deliver(kind, key, stored.version, stored.outbox)
+            return None
+        decision = decide(stored.state if stored else None)
+        if isinstance(decision, Rejected):
+            raise RejectedEventError(decision.reason)
+        if isinstance(decision, Parked):
+            await self._park(decision.waiting_for, event, topic, key)
+            return None
+        outbox = self._outbox(event, decision, topic, key)
+        version = stored.version if stored else 0
+        await self.store.commit(
+            kind,
+            key,
+            expected_version=version,
+            event_id=event.event_id,
+            state=decision.state.model_dump(mode="json"),
+            fields=fields(decision.state),
+            outbox=outbox,
+        )
+        await self._deliver(kind, key, version + 1, outbox)
+        log.info("event_applied", outcomes=len(decision.outcomes))
+        return decision
+
+    def _outbox(
+        self, cause: Envelope, decision: Applied[Any], topic: str, key: str
+    ) -> list[Document]:
+        entries: list[Document] = []
+        book = decision.state if isinstance(decision.state, Book) else None
+        for outcome in decision.outcomes:
+            entries.append(
+                _publish_entry(
+                    self.topics.outcomes(outcome.school_id),
+                    outcome.student_id,
+                    _placement_outcome(cause, outcome),
+                )
+            )
+            if book is not None:
+                app = book.applications[outcome.application_id]
+                entries.extend(_application_views(book, app))
+        # bureau's own decisions (e.g. a rejection for lack of places) join the log they
+        # belong to; their ids are already applied, so reading them back changes nothing.
+        entries.extend(_publish_entry(topic, key, emitted) for emitted in decision.emitted)
+        if isinstance(decision.state, LectureBooking):
+            entries.append(_booking_view(decision.state))
+        return entries
+
+    async def _deliver(self, kind: str, key: str, version: int, outbox: Sequence[Document]) -> None:
+        if not outbox:
+            return
+        for entry in outbox:
+            if "view" in entry:
+                await self.store.put_view(entry["view"], entry["key"], entry["doc"])
+            else:
+                await self.publish(entry["topic"], entry["key"].encode(), entry["value"].encode())
+        await self.store.clear_outbox(kind, key, version)
+
+    async def _park(self, ref: str, event: Envelope, topic: str, key: str) -> None:
+        await self.store.park(
+            ref, event.event_id, {"topic": topic, "key": key, "value": event.model_dump_json()}
+        )
+        log.info("event_parked", waiting_for=ref)
+        # The reference may have arrived while this event was parked: look again.
+        kind, _, ref_key = ref.partition(":")
+        if await self.store.load(f"{kind}s", ref_key) is not None:
+            await self._redrive(ref)
+
+    async def _redrive(self, ref: str) -> None:
+        waiting = await self.store.parked(ref)
+        for entry in waiting:
+            await self.publish(entry["topic"], entry["key"].encode(), entry["value"].encode())
+        await self.store.unpark([entry["_id"] for entry in waiting])
+        if waiting:
+            log.info("parked_events_redriven", ref=ref, count=len(waiting))
+
+    async def _profile(self, student_id: str) -> StudentProfile | None:
+        stored = await self.store.load("students", student_id)
+        if stored is None or stored.state.get("erased"):
+            return None
+        return StudentProfile.model_validate(stored.state)
+
+    async def _erase(self, event: StudentErased) -> None:
+        data = event.data
+        stored = await self.store.load("students", data.student_id)
+        if stored is not None and stored.state.get("school_id", data.school_id) != data.school_id:
+            raise RejectedEventError("only the student's own school may erase them")
+        # Keep a tombstone with the pseudonym only: no level, skills, region or gender.
+        await self._run(
+            "students",
+            data.student_id,
+            event,
+            lambda _: Applied(_Tombstone(school_id=data.school_id)),
+            lambda _: {"school_id": data.school_id, "erased": True, "consent": False},
+            self.topics.students,
+        )
+
+    async def _suggest(self, cause: Envelope, suggestions: Sequence[Suggestion]) -> None:
+        # Even a re-applied event re-checks the ledger: a crash between the projection
         # write and the publish must not lose the notifications.
         unsent = await self.store.unsent([s.suggestion_id for s in suggestions])
-        sent = [_notification(cause, s) for s in suggestions if s.suggestion_id in unsent]
+        sent = [_match(cause, s) for s in suggestions if s.suggestion_id in unsent]
         for event in sent:
-            await self.publish(event)
+            await self.publish(
+                self.topics.matches, event.data.offer_id.encode(), event.model_dump_json().encode()
+            )
         # Recorded only after the broker acknowledged: a crash in between re-sends the
         # same ids, which readers deduplicate, instead of losing them.
         await self.store.mark_sent([e.event_id for e in sent])
-        log.info("event_applied", duplicate=not applied, suggestions=len(sent))
-        return sent
+        if sent:
+            log.info("matches_suggested", count=len(sent))
 
 
-def _notification(cause: Envelope, s: Suggestion) -> MatchSuggested:
+class _Tombstone(BaseModel):
+    """What bureau keeps of an erased student."""
+
+    school_id: str
+    erased: bool = True
+
+
+def _load(model: type[S], state: Document | None) -> S | None:
+    return None if state is None else model.model_validate(state)
+
+
+def _publish_entry(topic: str, key: str, event: Envelope) -> Document:
+    return {"topic": topic, "key": key, "value": event.model_dump_json()}
+
+
+def _placement_outcome(cause: Envelope, outcome: Outcome) -> PlacementOutcome:
+    # Derived from the cause, so a re-delivery re-creates the very same record.
+    return PlacementOutcome(
+        event_id=uuid.uuid5(OUTCOME_NAMESPACE, f"{cause.event_id}/{outcome.application_id}"),
+        occurred_at=cause.occurred_at,
+        source=BUREAU,
+        correlation_id=str(cause.event_id),
+        data=outcome,
+    )
+
+
+def _application_views(book: Book, app: Application) -> list[Document]:
+    doc = {
+        "offer_id": book.offer.offer_id,
+        "company_id": book.offer.company_id,
+        **app.model_dump(mode="json"),
+    }
+    placed = app.status in PLACED
+    placement = {
+        k: doc[k]
+        for k in (
+            "offer_id",
+            "company_id",
+            "student_id",
+            "school_id",
+            "status",
+            "submitted_at",
+            "decided_at",
+            "start",
+            "end",
+        )
+    }
+    return [
+        {"view": "applications", "key": app.application_id, "doc": doc},
+        {"view": "placements", "key": app.application_id, "doc": placement if placed else None},
+    ]
+
+
+def _booking_view(lecture: LectureBooking) -> Document:
+    request = lecture.request
+    doc = None
+    if lecture.booking is not None:
+        doc = {
+            "school_id": request.school_id,
+            "specialist_id": lecture.booking.specialist_id,
+            "company_id": lecture.company_id,
+            "on": lecture.booking.on.isoformat(),
+            "cancelled": lecture.cancelled,
+        }
+    return {"view": "bookings", "key": request.request_id, "doc": doc}
+
+
+def _offer_fields(book: Book) -> dict[str, Any]:
+    o = book.offer
+    return {
+        "company_id": o.company_id,
+        "title": o.title,
+        "levels": sorted(level.value for level in o.levels),
+        "skills": sorted(o.skills),
+        "themes": sorted(o.themes),
+        "region": o.region,
+        "withdrawn": book.withdrawn,
+        "filled": book.filled,
+        "capacity": book.remaining,
+    }
+
+
+def _student_fields(p: StudentProfile) -> dict[str, Any]:
+    return {
+        "school_id": p.school_id,
+        "level": p.level.value,
+        "skills": sorted(p.skills),
+        "themes": sorted(p.themes),
+        "region": p.region,
+        "consent": p.may_be_matched,
+        "erased": False,
+    }
+
+
+def _lecture_fields(lecture: LectureBooking) -> dict[str, Any]:
+    return {
+        "school_id": lecture.request.school_id,
+        "booked": lecture.booking is not None and not lecture.cancelled,
+    }
+
+
+def offer_for_matching(book: Book) -> Offer:
+    """The matching view of an offer's book: remaining places as its capacity."""
+    o = book.offer
+    return Offer(
+        offer_id=o.offer_id,
+        company_id=o.company_id,
+        title=o.title,
+        levels=o.levels,
+        skills=o.skills,
+        region=o.region,
+        capacity=book.remaining,
+    )
+
+
+def student_for_matching(p: StudentProfile) -> Student:
+    """The matching view of a student profile."""
+    return Student(
+        student_id=p.student_id,
+        school_id=p.school_id,
+        level=p.level,
+        skills=p.skills,
+        region=p.region,
+        consent=p.may_be_matched,
+    )
+
+
+def _match(cause: Envelope, s: Suggestion) -> MatchSuggested:
     # Every field derives from the cause, so a replay re-creates identical bytes.
     return MatchSuggested(
         event_id=s.suggestion_id,
         occurred_at=cause.occurred_at,
-        source=BUREAU_SOURCE,
+        source=BUREAU,
         data=MatchSuggestedData(
             offer_id=s.offer_id,
             company_id=s.company_id,
@@ -114,3 +458,13 @@ def _notification(cause: Envelope, s: Suggestion) -> MatchSuggested:
             reasons=s.reasons,
         ),
     )
+
+
+__all__ = [
+    "Exchange",
+    "OrganisationRegisteredData",
+    "Publish",
+    "RejectedEventError",
+    "offer_for_matching",
+    "student_for_matching",
+]

@@ -49,3 +49,11 @@ class Settings(BaseSettings):
     retry_backoff_max: float = Field(
         default=10.0, gt=0, description="Longest wait (s) between retries of one message."
     )
+    unsafe_ack_first: bool = Field(
+        default=False,
+        description=(
+            "TEST-ONLY FAULT SWITCH: commit each message's offset before applying it "
+            "(at-most-once). The fault suite sets it to show that its checker reports the "
+            "losses this causes; never set it in production."
+        ),
+    )

@@ -7,6 +7,17 @@ from dataclasses import dataclass
 from bureau.settings import Settings
 
 
+class Purpose:
+    """Consumer-group purposes: the group of purpose ``p`` is ``bureau-<p>``."""
+
+    OFFER_BOOK = "offer-book"
+    STUDENTS = "student-projector"
+    ORGANISATIONS = "organisation-projector"
+    RESEARCH = "research"
+    LECTURES = "lectures"
+    SPECIALISTS = "specialist-projector"
+
+
 def dlq(topic: str) -> str:
     """Return the dead-letter topic of ``topic``."""
     return f"{topic}.dlq"
@@ -24,26 +35,70 @@ class Topics:
         """Take the prefixes from the settings."""
         return cls(prefix=settings.topic_prefix, group_prefix=settings.group_prefix)
 
+    def _t(self, area: str) -> str:
+        return f"{self.prefix}bureau.{area}.v1"
+
     @property
-    def offers(self) -> str:
-        """Internship places, keyed by offer id."""
-        return f"{self.prefix}bureau.offers.v1"
+    def organisations(self) -> str:
+        """Companies, schools and public bodies, keyed by organisation id."""
+        return self._t("organisations")
 
     @property
     def students(self) -> str:
         """Pseudonymous student profiles, keyed by student id."""
-        return f"{self.prefix}bureau.students.v1"
+        return self._t("students")
+
+    @property
+    def offers(self) -> str:
+        """Internship places, keyed by offer id."""
+        return self._t("offers")
+
+    @property
+    def applications(self) -> str:
+        """Applications and placement decisions, keyed by offer id (co-partitioned)."""
+        return self._t("applications")
+
+    @property
+    def research(self) -> str:
+        """Research questions and teams, keyed by question id."""
+        return self._t("research")
+
+    @property
+    def lectures(self) -> str:
+        """Guest-lecture requests and bookings, keyed by request id."""
+        return self._t("lectures")
+
+    @property
+    def specialists(self) -> str:
+        """Specialists companies make available, keyed by specialist id."""
+        return self._t("specialists")
 
     @property
     def matches(self) -> str:
         """Match suggestions, keyed by offer id."""
-        return f"{self.prefix}bureau.matches.v1"
+        return self._t("matches")
+
+    def outcomes(self, school_id: str) -> str:
+        """Placement outcomes of one school's students: one topic per school, for ACLs."""
+        return f"{self.prefix}bureau.outcomes.{school_id}.v1"
 
     def group(self, purpose: str) -> str:
         """Return the consumer group for ``purpose``."""
         return f"{self.group_prefix}bureau-{purpose}"
 
+    @property
+    def inbound(self) -> list[str]:
+        """Topics partners publish to."""
+        return [
+            self.organisations,
+            self.students,
+            self.offers,
+            self.applications,
+            self.research,
+            self.lectures,
+            self.specialists,
+        ]
+
     def all(self) -> list[str]:
-        """Every topic bureau reads or writes, dead letters included."""
-        inbound = [self.offers, self.students]
-        return [*inbound, *(dlq(t) for t in inbound), self.matches]
+        """Every fixed topic bureau reads or writes, dead letters included."""
+        return [*self.inbound, *(dlq(t) for t in self.inbound), self.matches]

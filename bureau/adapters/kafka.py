@@ -1,4 +1,4 @@
-"""Kafka adapters: topic provisioning and bureau's notification publisher."""
+"""Kafka adapters: topic provisioning and bureau's record publisher."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
-
-from bureau.schemas.matches import MatchSuggested
 
 
 async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -> None:
@@ -31,18 +29,15 @@ async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -
         await admin.close()
 
 
-class MatchPublisher:
-    """Publishes MatchSuggested keyed by offer id; returns once the broker acknowledged."""
+class KafkaPublisher:
+    """Publishes JSON records through the broker's idempotent producer."""
 
-    def __init__(self, broker: KafkaBroker, topic: str) -> None:
-        """Publish on ``topic`` through ``broker``'s idempotent producer."""
-        self.broker, self.topic = broker, topic
+    def __init__(self, broker: KafkaBroker) -> None:
+        """Publish through ``broker``."""
+        self.broker = broker
 
-    async def __call__(self, event: MatchSuggested) -> None:
-        """Send ``event`` as JSON bytes."""
+    async def __call__(self, topic: str, key: bytes, value: bytes) -> None:
+        """Send one record and wait until the broker acknowledged it."""
         await self.broker.publish(
-            event.model_dump_json().encode(),
-            topic=self.topic,
-            key=event.data.offer_id.encode(),
-            headers={"content-type": "application/json", "event-type": event.event_type},
+            value, topic=topic, key=key, headers={"content-type": "application/json"}
         )

@@ -2,65 +2,128 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
 from uuid import UUID
 
+from bureau.adapters.mongo import offer_from_fields, student_from_fields
+from bureau.adapters.store import ConcurrentWriteError, Document, Stored
 from bureau.domain.matching import Offer, Student
 
 
 class InMemoryStore:
-    """Dicts standing in for the projections; single-threaded, like one consumer."""
+    """Dicts of documents standing in for collections; single-threaded, like one consumer."""
 
     def __init__(self) -> None:
         """Start empty."""
-        self.offers: dict[str, Offer] = {}
-        self.students: dict[str, Student] = {}
-        self.sent: set[UUID] = set()
-        self._applied: dict[str, set[UUID]] = {}
+        self.collections: dict[str, dict[str, Document]] = {}
+        self._seq = itertools.count()
 
-    def _apply(self, key: str, event_id: UUID) -> bool:
-        applied = self._applied.setdefault(key, set())
-        if event_id in applied:
-            return False
-        applied.add(event_id)
-        return True
+    def __getitem__(self, name: str) -> dict[str, Document]:
+        """Return the collection ``name`` as a dict by ``_id``."""
+        return self.collections.setdefault(name, {})
 
-    async def record_offer(self, event_id: UUID, offer: Offer) -> bool:
-        """Project an offer; False if this event was applied before."""
-        if not self._apply(f"offer/{offer.offer_id}", event_id):
-            return False
-        self.offers[offer.offer_id] = offer
-        return True
+    async def load(self, kind: str, key: str) -> Stored | None:
+        """Return the aggregate ``kind``/``key``, or None if it does not exist."""
+        doc = self[kind].get(key)
+        if doc is None:
+            return None
+        return Stored(
+            state=copy.deepcopy(doc["state"]),
+            version=doc["version"],
+            applied=frozenset(doc["applied"]),
+            outbox=tuple(copy.deepcopy(doc["outbox"])),
+        )
 
-    async def record_student(self, event_id: UUID, student: Student) -> bool:
-        """Project a student; False if this event was applied before."""
-        if not self._apply(f"student/{student.student_id}", event_id):
-            return False
-        self.students[student.student_id] = student
-        return True
+    async def commit(
+        self,
+        kind: str,
+        key: str,
+        *,
+        expected_version: int,
+        event_id: UUID,
+        state: Document,
+        fields: Mapping[str, Any],
+        outbox: Sequence[Document],
+    ) -> None:
+        """Write state, event id and outbox at once, if the version is still expected."""
+        old = self[kind].get(key)
+        if (old["version"] if old else 0) != expected_version:
+            raise ConcurrentWriteError(f"{kind}/{key} changed since version {expected_version}")
+        applied = [*(old["applied"] if old else []), str(event_id)]
+        self[kind][key] = copy.deepcopy(
+            {
+                "_id": key,
+                **fields,
+                "state": state,
+                "version": expected_version + 1,
+                "applied": applied,
+                "outbox": list(outbox),
+            }
+        )
+
+    async def clear_outbox(self, kind: str, key: str, version: int) -> None:
+        """Empty the outbox, unless a newer write replaced it meanwhile."""
+        doc = self[kind].get(key)
+        if doc is not None and doc["version"] == version:
+            doc["outbox"] = []
+
+    async def put_view(self, view: str, key: str, doc: Document | None) -> None:
+        """Replace (or with None delete) one document of a derived view."""
+        if doc is None:
+            self[view].pop(key, None)
+        else:
+            self[view][key] = copy.deepcopy({**doc, "_id": key})
+
+    async def find(self, collection: str, where: Mapping[str, Any]) -> list[Document]:
+        """Return the documents whose fields equal ``where``'s, in ``_id`` order."""
+        docs = sorted(self[collection].values(), key=lambda d: d["_id"])
+        return [copy.deepcopy(d) for d in docs if all(d.get(k) == v for k, v in where.items())]
+
+    async def park(self, ref: str, event_id: UUID, entry: Document) -> None:
+        """Keep an event until ``ref`` exists; parking it twice keeps one copy."""
+        self["parked"].setdefault(
+            str(event_id), {**entry, "_id": str(event_id), "ref": ref, "seq": next(self._seq)}
+        )
+
+    async def parked(self, ref: str) -> list[Document]:
+        """Return the events waiting for ``ref``, oldest first."""
+        found = [d for d in self["parked"].values() if d["ref"] == ref]
+        return sorted(found, key=lambda d: d["seq"])
+
+    async def unpark(self, event_ids: Sequence[str]) -> None:
+        """Forget parked events once they were re-driven."""
+        for event_id in event_ids:
+            self["parked"].pop(event_id, None)
 
     async def students_matching(self, offer: Offer, limit: int) -> list[Student]:
         """Candidates for ``offer``: an accepted level and a shared skill."""
+        levels = {level.value for level in offer.levels}
         found = [
-            s
-            for s in sorted(self.students.values(), key=lambda s: s.student_id)
-            if s.consent and s.level in offer.levels and s.skills & offer.skills
+            student_from_fields(d)
+            for d in sorted(self["students"].values(), key=lambda d: d["_id"])
+            if d.get("consent") and d.get("level") in levels and set(d["skills"]) & offer.skills
         ]
         return found[:limit]
 
     async def offers_matching(self, student: Student, limit: int) -> list[Offer]:
         """Open offers for ``student``: its level and a shared skill."""
         found = [
-            o
-            for o in sorted(self.offers.values(), key=lambda o: o.offer_id)
-            if o.capacity > 0 and student.level in o.levels and o.skills & student.skills
+            offer_from_fields(d)
+            for d in sorted(self["offers"].values(), key=lambda d: d["_id"])
+            if d["capacity"] > 0
+            and student.level.value in d["levels"]
+            and set(d["skills"]) & student.skills
         ]
         return found[:limit]
 
     async def unsent(self, notification_ids: Sequence[UUID]) -> set[UUID]:
         """Return those of ``notification_ids`` not yet recorded as sent."""
-        return set(notification_ids) - self.sent
+        return {i for i in notification_ids if str(i) not in self["notifications"]}
 
     async def mark_sent(self, notification_ids: Sequence[UUID]) -> None:
         """Record notifications as sent."""
-        self.sent.update(notification_ids)
+        for i in notification_ids:
+            self["notifications"].setdefault(str(i), {"_id": str(i)})

@@ -2,11 +2,12 @@
 
 This is the only module that imports the driver: changing driver is a one-file change.
 It also runs on FerretDB 1.x, so it avoids transactions, change streams and
-``$lookup``; every write touches one document, which is atomic there too.
+``$lookup``: every write touches one document, which is atomic there too.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -16,15 +17,15 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from bureau.adapters.store import ConcurrentWriteError, Document, Stored
 from bureau.domain.matching import Offer, Student
 from bureau.schemas.common import Level
 
-Document = dict[str, Any]
 _DUPLICATE_KEY = 11000
 
 
 class MongoStore:
-    """Projections ``offers`` and ``students`` and the ``notifications`` ledger."""
+    """Aggregates, derived views, parked events and the notification ledger."""
 
     def __init__(self, url: str, database: str, *, timeout_ms: int = 5000) -> None:
         """Create the client; it connects lazily on first use."""
@@ -34,42 +35,91 @@ class MongoStore:
             url, serverSelectionTimeoutMS=timeout_ms, uuidRepresentation="standard"
         )
         self.db: AsyncDatabase[Document] = self._client[database]
-        self.offers: AsyncCollection[Document] = self.db["offers"]
-        self.students: AsyncCollection[Document] = self.db["students"]
-        self.notifications: AsyncCollection[Document] = self.db["notifications"]
+
+    def __getitem__(self, name: str) -> AsyncCollection[Document]:
+        """Return the collection ``name``."""
+        return self.db[name]
 
     async def ensure_indexes(self) -> None:
-        """Create the indexes candidate generation uses; safe to call on every start."""
-        await self.students.create_index([("level", ASCENDING), ("skills", ASCENDING)])
-        await self.offers.create_index([("skills", ASCENDING)])
+        """Create the indexes candidate generation and re-driving use; safe on every start."""
+        await self.db["students"].create_index([("level", ASCENDING), ("skills", ASCENDING)])
+        await self.db["offers"].create_index([("skills", ASCENDING)])
+        await self.db["parked"].create_index([("ref", ASCENDING), ("seq", ASCENDING)])
 
     async def close(self) -> None:
         """Close the client's connections."""
         await self._client.close()
 
-    async def _apply(
-        self, collection: AsyncCollection[Document], key: str, event_id: UUID, fields: Document
-    ) -> bool:
-        # The event id is recorded in the same single-document write as its effect: if
-        # it is already there the filter misses, the upsert collides on _id, and the
-        # duplicate-key error means "already done".
-        try:
-            await collection.update_one(
-                {"_id": key, "applied": {"$ne": str(event_id)}},
-                {"$set": fields, "$addToSet": {"applied": str(event_id)}},
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            return False
-        return True
+    async def load(self, kind: str, key: str) -> Stored | None:
+        """Return the aggregate ``kind``/``key``, or None if it does not exist."""
+        doc = await self.db[kind].find_one({"_id": key})
+        if doc is None:
+            return None
+        return Stored(
+            state=doc["state"],
+            version=doc["version"],
+            applied=frozenset(doc.get("applied", ())),
+            outbox=tuple(doc.get("outbox", ())),
+        )
 
-    async def record_offer(self, event_id: UUID, offer: Offer) -> bool:
-        """Project an offer; False if this event was applied before."""
-        return await self._apply(self.offers, offer.offer_id, event_id, _offer_doc(offer))
+    async def commit(
+        self,
+        kind: str,
+        key: str,
+        *,
+        expected_version: int,
+        event_id: UUID,
+        state: Document,
+        fields: Mapping[str, Any],
+        outbox: Sequence[Document],
+    ) -> None:
+        """Write state, event id and outbox in one single-document, version-checked write."""
+        new = {**fields, "state": state, "version": expected_version + 1, "outbox": list(outbox)}
+        if expected_version == 0:
+            try:
+                await self.db[kind].insert_one({"_id": key, **new, "applied": [str(event_id)]})
+            except DuplicateKeyError as exc:
+                raise ConcurrentWriteError(f"{kind}/{key} was created meanwhile") from exc
+            return
+        result = await self.db[kind].update_one(
+            {"_id": key, "version": expected_version},
+            {"$set": new, "$push": {"applied": str(event_id)}},
+        )
+        if result.matched_count == 0:
+            raise ConcurrentWriteError(f"{kind}/{key} changed since version {expected_version}")
 
-    async def record_student(self, event_id: UUID, student: Student) -> bool:
-        """Project a student; False if this event was applied before."""
-        return await self._apply(self.students, student.student_id, event_id, _student_doc(student))
+    async def clear_outbox(self, kind: str, key: str, version: int) -> None:
+        """Empty the outbox, unless a newer write replaced it meanwhile."""
+        await self.db[kind].update_one({"_id": key, "version": version}, {"$set": {"outbox": []}})
+
+    async def put_view(self, view: str, key: str, doc: Document | None) -> None:
+        """Replace (or with None delete) one document of a derived view."""
+        if doc is None:
+            await self.db[view].delete_one({"_id": key})
+        else:
+            await self.db[view].replace_one({"_id": key}, doc, upsert=True)
+
+    async def find(self, collection: str, where: Mapping[str, Any]) -> list[Document]:
+        """Return the documents whose fields equal ``where``'s, in ``_id`` order."""
+        return await self.db[collection].find(dict(where)).sort("_id", ASCENDING).to_list()
+
+    async def park(self, ref: str, event_id: UUID, entry: Document) -> None:
+        """Keep an event until ``ref`` exists; parking it twice keeps one copy."""
+        # Events of one aggregate are parked by one consumer, in order: a clock suffices.
+        await self.db["parked"].update_one(
+            {"_id": str(event_id)},
+            {"$setOnInsert": {**entry, "ref": ref, "seq": time.time_ns()}},
+            upsert=True,
+        )
+
+    async def parked(self, ref: str) -> list[Document]:
+        """Return the events waiting for ``ref``, oldest first."""
+        return await self.db["parked"].find({"ref": ref}).sort("seq", ASCENDING).to_list()
+
+    async def unpark(self, event_ids: Sequence[str]) -> None:
+        """Forget parked events once they were re-driven."""
+        if event_ids:
+            await self.db["parked"].delete_many({"_id": {"$in": list(event_ids)}})
 
     async def students_matching(self, offer: Offer, limit: int) -> list[Student]:
         """Candidates for ``offer`` by the (level, skills) index."""
@@ -78,8 +128,8 @@ class MongoStore:
             "skills": {"$in": sorted(offer.skills)},
             "consent": True,
         }
-        cursor = self.students.find(query).sort("_id", ASCENDING).limit(limit)
-        return [_student(doc) async for doc in cursor]
+        cursor = self.db["students"].find(query).sort("_id", ASCENDING).limit(limit)
+        return [student_from_fields(doc) async for doc in cursor]
 
     async def offers_matching(self, student: Student, limit: int) -> list[Offer]:
         """Open offers for ``student`` by the skills index."""
@@ -88,13 +138,13 @@ class MongoStore:
             "levels": student.level.value,
             "capacity": {"$gt": 0},
         }
-        cursor = self.offers.find(query).sort("_id", ASCENDING).limit(limit)
-        return [_offer(doc) async for doc in cursor]
+        cursor = self.db["offers"].find(query).sort("_id", ASCENDING).limit(limit)
+        return [offer_from_fields(doc) async for doc in cursor]
 
     async def unsent(self, notification_ids: Sequence[UUID]) -> set[UUID]:
         """Return those of ``notification_ids`` not yet in the ledger."""
         wanted = [str(i) for i in notification_ids]
-        cursor = self.notifications.find({"_id": {"$in": wanted}}, {"_id": 1})
+        cursor = self.db["notifications"].find({"_id": {"$in": wanted}}, {"_id": 1})
         sent = {doc["_id"] async for doc in cursor}
         return {i for i in notification_ids if str(i) not in sent}
 
@@ -107,35 +157,15 @@ class MongoStore:
             for i in notification_ids
         ]
         try:
-            await self.notifications.bulk_write(ops, ordered=False)
+            await self.db["notifications"].bulk_write(ops, ordered=False)
         except BulkWriteError as exc:
             # Two writers may upsert one id at once; the loser's collision is harmless.
             if any(e.get("code") != _DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
                 raise
 
 
-def _offer_doc(offer: Offer) -> Document:
-    return {
-        "company_id": offer.company_id,
-        "title": offer.title,
-        "levels": sorted(level.value for level in offer.levels),
-        "skills": sorted(offer.skills),
-        "region": offer.region,
-        "capacity": offer.capacity,
-    }
-
-
-def _student_doc(student: Student) -> Document:
-    return {
-        "school_id": student.school_id,
-        "level": student.level.value,
-        "skills": sorted(student.skills),
-        "region": student.region,
-        "consent": student.consent,
-    }
-
-
-def _offer(doc: Mapping[str, Any]) -> Offer:
+def offer_from_fields(doc: Mapping[str, Any]) -> Offer:
+    """Build the matching view of an offer from its top-level query fields."""
     return Offer(
         offer_id=doc["_id"],
         company_id=doc["company_id"],
@@ -147,7 +177,8 @@ def _offer(doc: Mapping[str, Any]) -> Offer:
     )
 
 
-def _student(doc: Mapping[str, Any]) -> Student:
+def student_from_fields(doc: Mapping[str, Any]) -> Student:
+    """Build the matching view of a student from its top-level query fields."""
     return Student(
         student_id=doc["_id"],
         school_id=doc["school_id"],

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import structlog
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -13,70 +15,88 @@ from pydantic import TypeAdapter
 
 from bureau.handlers.dead_letter import dead_letter
 from bureau.handlers.decode import InvalidEventError, decode
-from bureau.schemas.envelope import Envelope
+from bureau.schemas.applications import application_event
+from bureau.schemas.lectures import lecture_event, specialist_event
 from bureau.schemas.offers import offer_event
+from bureau.schemas.organisations import organisation_event
+from bureau.schemas.research import research_event
 from bureau.schemas.students import student_event
-from bureau.service import Exchange
+from bureau.service import Exchange, RejectedEventError
 from bureau.settings import Settings
-from bureau.topics import Topics
+from bureau.topics import Purpose, Topics
 
 log = structlog.get_logger(__name__)
 
-E = TypeVar("E", bound=Envelope)
+
+@dataclass(frozen=True)
+class Route:
+    """How one topic's messages are decoded and applied."""
+
+    adapter: TypeAdapter[Any]
+    apply: Callable[[Any], Awaitable[None]]
 
 
 def register(broker: KafkaBroker, *, exchange: Exchange, settings: Settings) -> None:
     """Subscribe the exchange's handlers to the inbound topics."""
-    topics = Topics.from_settings(settings)
-    _subscribe(
-        broker,
-        settings,
-        topic=topics.offers,
-        group=topics.group("offer-projector"),
-        adapter=offer_event,
-        apply=exchange.on_internship_offered,
+    t = Topics.from_settings(settings)
+    subscribe = _subscriber(broker, settings)
+    # Offers and applications are both keyed by offer id and change one aggregate, the
+    # offer's book: one subscriber reads both, and the range assignor gives partition i
+    # of each topic to the same worker, so a book has a single writer.
+    subscribe(
+        Purpose.OFFER_BOOK,
+        {
+            t.offers: Route(offer_event, exchange.on_offer_event),
+            t.applications: Route(application_event, exchange.on_application_event),
+        },
     )
-    _subscribe(
-        broker,
-        settings,
-        topic=topics.students,
-        group=topics.group("student-projector"),
-        adapter=student_event,
-        apply=exchange.on_student_registered,
+    subscribe(Purpose.STUDENTS, {t.students: Route(student_event, exchange.on_student_event)})
+    subscribe(
+        Purpose.ORGANISATIONS,
+        {t.organisations: Route(organisation_event, exchange.on_organisation_event)},
+    )
+    subscribe(Purpose.RESEARCH, {t.research: Route(research_event, exchange.on_research_event)})
+    subscribe(Purpose.LECTURES, {t.lectures: Route(lecture_event, exchange.on_lecture_event)})
+    subscribe(
+        Purpose.SPECIALISTS,
+        {t.specialists: Route(specialist_event, exchange.on_specialist_event)},
     )
 
 
-def _subscribe(
-    broker: KafkaBroker,
-    settings: Settings,
-    *,
-    topic: str,
-    group: str,
-    adapter: TypeAdapter[E],
-    apply: Callable[[E], Awaitable[object]],
-) -> None:
+def _subscriber(
+    broker: KafkaBroker, settings: Settings
+) -> Callable[[str, Mapping[str, Route]], None]:
     limit = settings.max_message_bytes
+    topics = Topics.from_settings(settings)
 
-    async def handle(message: KafkaMessage) -> None:
-        try:
-            event = decode(adapter, message.body, limit)
-        except InvalidEventError as exc:
-            log.warning("dead_lettered", reason=str(exc))
-            await dead_letter(broker, message, str(exc))
-            return
-        with structlog.contextvars.bound_contextvars(
-            event_id=str(event.event_id), event_type=event.event_type
-        ):
-            await apply(event)
+    def subscribe(purpose: str, routes: Mapping[str, Route]) -> None:
+        async def handle(message: KafkaMessage) -> None:
+            record = message.raw_message
+            assert not isinstance(record, tuple), "bureau subscribers take one message at a time"
+            if record.value is None:
+                return  # a tombstone: compaction's business, not an event
+            route = routes[record.topic]
+            try:
+                event = decode(route.adapter, message.body, limit)
+                with structlog.contextvars.bound_contextvars(
+                    event_id=str(event.event_id), event_type=event.event_type
+                ):
+                    await route.apply(event)
+            except (InvalidEventError, RejectedEventError) as exc:
+                log.warning("dead_lettered", reason=str(exc))
+                await dead_letter(broker, message, str(exc))
 
-    # NACK_ON_ERROR: the offset is committed only after the handler returned, and a
-    # failure rewinds to the message, so nothing is acknowledged before it is applied.
-    broker.subscriber(
-        topic,
-        group_id=group,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        auto_offset_reset="earliest",
-        # Fetch at least one oversize message whole, so it can be dead-lettered.
-        max_partition_fetch_bytes=max(2 * limit, 1024 * 1024),
-        title=f"{topic}:apply",
-    )(handle)
+        # NACK_ON_ERROR: the offset is committed only after the handler returned, and a
+        # failure rewinds to the message, so nothing is acknowledged before it is applied.
+        broker.subscriber(
+            *routes,
+            group_id=topics.group(purpose),
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            partition_assignment_strategy=(RangePartitionAssignor,),
+            # Fetch at least one oversize message whole, so it can be dead-lettered.
+            max_partition_fetch_bytes=max(2 * limit, 1024 * 1024),
+            title=f"{topics.group(purpose)}:apply",
+        )(handle)
+
+    return subscribe

@@ -14,9 +14,16 @@ from faststream.kafka.message import KafkaMessage
 from faststream.message import StreamMessage
 from pymongo.errors import ConnectionFailure
 
+from bureau.adapters.store import ConcurrentWriteError
+
 log = structlog.get_logger(__name__)
 
-TRANSIENT: tuple[type[BaseException], ...] = (ConnectionFailure, KafkaError, OSError)
+TRANSIENT: tuple[type[BaseException], ...] = (
+    ConnectionFailure,
+    KafkaError,
+    OSError,
+    ConcurrentWriteError,
+)
 """Failures of the store or broker that go away by themselves: retry, never dead-letter."""
 
 DeadLetter = Callable[[KafkaMessage, str], Awaitable[None]]
@@ -43,11 +50,23 @@ class Backoff:
 class Resilience:
     """Middleware factory shared by a broker's subscribers: one backoff for all of them."""
 
-    def __init__(self, *, dead_letter: DeadLetter, backoff: Backoff, max_attempts: int = 5) -> None:
-        """Dead-letter a message after ``max_attempts`` non-transient failures."""
+    def __init__(
+        self,
+        *,
+        dead_letter: DeadLetter,
+        backoff: Backoff,
+        max_attempts: int = 5,
+        unsafe_ack_first: bool = False,
+    ) -> None:
+        """Dead-letter a message after ``max_attempts`` non-transient failures.
+
+        ``unsafe_ack_first`` is the test-only fault switch of the same setting: it
+        commits each offset before the message is applied, to show what that loses.
+        """
         self.dead_letter = dead_letter
         self.backoff = backoff
         self.max_attempts = max_attempts
+        self.unsafe_ack_first = unsafe_ack_first
         self.attempts: dict[tuple[str, int, int], int] = {}
 
     def __call__(self, msg: Any, /, **kwargs: Any) -> _Scope:
@@ -63,6 +82,10 @@ class _Scope(BaseMiddleware):
     async def consume_scope(
         self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]
     ) -> Any:
+        if self.owner.unsafe_ack_first:
+            # Fault switch: commit before applying (at-most-once). The acknowledgement
+            # middleware's later ack or nack then does nothing for this message.
+            await msg.ack()
         record = msg.raw_message
         where = (record.topic, record.partition, record.offset)
         with structlog.contextvars.bound_contextvars(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 
 class Level(StrEnum):
@@ -18,6 +19,18 @@ class Level(StrEnum):
     MBO_4 = "mbo-4"
     HBO = "hbo"
     WO = "wo"
+
+
+class Theme(StrEnum):
+    """Regional themes the partnerships choose."""
+
+    CYBERSECURITY = "cybersecurity"
+    CLOUD = "cloud"
+    SMART_INDUSTRY = "smart-industry"
+    VR_AR = "vr-ar"
+    AGRI_TECH = "agri-tech"
+    SOFTWARE = "software"
+    DATA = "data"
 
 
 Skill = Annotated[
@@ -36,3 +49,34 @@ PostcodeArea = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{3}$")]
 """The four digits of a Dutch postcode: region without a street address."""
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Crebo = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
+"""A Dutch vocational qualification code (mbo programmes)."""
+
+
+class Frozen(BaseModel):
+    """Base of every payload: immutable, and unknown fields are errors."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Period(Frozen):
+    """An inclusive date range."""
+
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end < self.start:
+            raise ValueError("period ends before it starts")
+        return self
+
+    def overlaps(self, other: Period) -> bool:
+        """Tell whether the two periods share at least one day."""
+        return self.start <= other.end and other.start <= self.end
+
+
+Skills = Annotated[frozenset[Skill], Field(max_length=50)]
+Themes = Annotated[frozenset[Theme], Field(max_length=10)]
+Levels = Annotated[frozenset[Level], Field(min_length=1)]

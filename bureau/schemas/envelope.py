@@ -21,6 +21,9 @@ Identifier = Annotated[
 ]
 """Ids of organisations, offers and pseudonymous students: lower-case, no personal data."""
 
+BUREAU = "bureau"
+"""The ``source`` of events bureau itself emits."""
+
 
 class Envelope(BaseModel):
     """Fields common to every event; subclasses fix ``event_type`` and add ``data``."""
@@ -32,3 +35,4 @@ class Envelope(BaseModel):
     occurred_at: UtcDatetime
     source: Identifier
     schema_version: int = 1
+    correlation_id: str | None = None

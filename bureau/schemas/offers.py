@@ -1,44 +1,96 @@
-"""Events on ``bureau.offers.v1``: internship places published by companies."""
+"""Events on ``bureau.offers.v1`` (key: offer id): internship places from companies."""
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from enum import StrEnum
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import Field, TypeAdapter, model_validator
 
-from bureau.schemas.common import Level, PostcodeArea, Skill, Title
+from bureau.schemas.common import (
+    Frozen,
+    Levels,
+    Period,
+    PostcodeArea,
+    Skill,
+    Skills,
+    Text,
+    Themes,
+    Title,
+)
 from bureau.schemas.envelope import Envelope, Identifier
 
 
-class InternshipOfferedData(BaseModel):
-    """An internship place: who offers it, for whom, and how many."""
+class WorkMode(StrEnum):
+    """Where the intern works."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    ON_SITE = "on-site"
+    HYBRID = "hybrid"
+    REMOTE = "remote"
+
+
+class OfferDetails(Frozen):
+    """An internship place: who offers it, for whom, when, and how many."""
 
     offer_id: Identifier
     company_id: Identifier
     title: Title
-    levels: frozenset[Level] = Field(min_length=1)
+    levels: Levels
     skills: frozenset[Skill] = Field(min_length=1, max_length=50)
+    nice_to_have: Skills = frozenset()
+    themes: Themes = frozenset()
     region: PostcodeArea
+    period: Period | None = None
+    mode: WorkMode = WorkMode.ON_SITE
     capacity: int = Field(ge=1, le=1000)
 
 
-class InternshipOffered(Envelope):
-    """A company has published an internship place."""
-
-    event_type: Literal["InternshipOffered"]
-    data: InternshipOfferedData
+class _FromTheCompany(Envelope):
+    data: OfferDetails
 
     @model_validator(mode="after")
-    def _company_publishes_as_itself(self) -> Self:
+    def _company_speaks(self) -> Self:
         # A partner may only speak for itself: the offer's company is the sender.
         if self.data.company_id != self.source:
             raise ValueError("source must be the offering company")
         return self
 
 
-OfferEvent = InternshipOffered
-"""Every event type that may appear on ``bureau.offers.v1``."""
+class InternshipOffered(_FromTheCompany):
+    """A company published an internship place."""
 
+    event_type: Literal["InternshipOffered"]
+
+
+class InternshipOfferUpdated(_FromTheCompany):
+    """A company replaced an offer's details (capacity never below the places filled)."""
+
+    event_type: Literal["InternshipOfferUpdated"]
+
+
+class WithdrawalData(Frozen):
+    """Which offer is withdrawn, and why."""
+
+    offer_id: Identifier
+    company_id: Identifier
+    reason: Text = ""
+
+
+class InternshipOfferWithdrawn(Envelope):
+    """A company withdrew an offer: it takes no applications and gets no suggestions."""
+
+    event_type: Literal["InternshipOfferWithdrawn"]
+    data: WithdrawalData
+
+    @model_validator(mode="after")
+    def _company_speaks(self) -> Self:
+        if self.data.company_id != self.source:
+            raise ValueError("source must be the offering company")
+        return self
+
+
+OfferEvent = Annotated[
+    InternshipOffered | InternshipOfferUpdated | InternshipOfferWithdrawn,
+    Field(discriminator="event_type"),
+]
 offer_event: TypeAdapter[OfferEvent] = TypeAdapter(OfferEvent)

@@ -1,36 +1,120 @@
-"""Events on ``bureau.students.v1``: pseudonymous student profiles published by schools."""
+"""Events on ``bureau.students.v1`` (key: pseudonymous student id), published by schools."""
 
 from __future__ import annotations
 
-from typing import Literal
+from enum import StrEnum
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter, model_validator
 
-from bureau.schemas.common import Level, PostcodeArea, Skill
+from bureau.schemas.common import (
+    Crebo,
+    Frozen,
+    Level,
+    Period,
+    PostcodeArea,
+    Skills,
+    Themes,
+    Title,
+)
 from bureau.schemas.envelope import Envelope, Identifier
 
 
-class StudentRegisteredData(BaseModel):
-    """The least a match needs: no name, no address, no date of birth."""
+class AgeBand(StrEnum):
+    """Age in bands, not a date of birth: enough for the consent rule, no more."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    UNDER_16 = "under-16"
+    FROM_16_TO_17 = "16-17"
+    ADULT = "18+"
 
-    student_id: Identifier = Field(description="Pseudonymous id issued by the school.")
+
+class Gender(StrEnum):
+    """Only for aggregate statistics, and only with the student's consent."""
+
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "x"
+
+
+class StudentProfile(Frozen):
+    """The least that matching and statistics need: no name, address or birth date."""
+
+    student_id: Identifier = Field(description="Pseudonym issued by the school.")
     school_id: Identifier
     level: Level
-    skills: frozenset[Skill] = Field(max_length=50)
+    programme: Title
+    crebo: Crebo | None = None
+    skills: Skills = frozenset()
+    themes: Themes = frozenset()
     region: PostcodeArea
-    consent: bool = Field(description="Student (or guardian, under 16) agreed to be matched.")
+    available: Period | None = None
+    age_band: AgeBand
+    consent: bool = Field(description="The student agreed to be matched.")
+    guardian_consent: bool = Field(
+        default=False, description="A guardian agreed too; required under 16 (AVG)."
+    )
+    statistics_consent: bool = False
+    gender: Gender | None = None
+
+    @model_validator(mode="after")
+    def _least_data(self) -> Self:
+        if self.gender is not None and not self.statistics_consent:
+            raise ValueError("gender may only be sent with statistics_consent")
+        if self.crebo is not None and not self.level.value.startswith("mbo"):
+            raise ValueError("a crebo code belongs to an mbo programme")
+        return self
+
+    @property
+    def may_be_matched(self) -> bool:
+        """Consent as the AVG asks: below 16 a guardian must agree too."""
+        if self.age_band is AgeBand.UNDER_16:
+            return self.consent and self.guardian_consent
+        return self.consent
 
 
-class StudentRegistered(Envelope):
-    """A school has registered one of its students with the bureau."""
+class _FromItsSchool(Envelope):
+    data: StudentProfile
+
+    @model_validator(mode="after")
+    def _school_speaks(self) -> Self:
+        if self.data.school_id != self.source:
+            raise ValueError("source must be the student's school")
+        return self
+
+
+class StudentRegistered(_FromItsSchool):
+    """A school registered one of its students."""
 
     event_type: Literal["StudentRegistered"]
-    data: StudentRegisteredData
 
 
-StudentEvent = StudentRegistered
-"""Every event type that may appear on ``bureau.students.v1``."""
+class StudentProfileUpdated(_FromItsSchool):
+    """A school replaced a student's profile (level, skills, consent, ...)."""
 
+    event_type: Literal["StudentProfileUpdated"]
+
+
+class StudentErasureData(Frozen):
+    """Which student to erase."""
+
+    student_id: Identifier
+    school_id: Identifier
+
+
+class StudentErased(Envelope):
+    """Right to erasure: bureau forgets the student's profile everywhere it keeps one."""
+
+    event_type: Literal["StudentErased"]
+    data: StudentErasureData
+
+    @model_validator(mode="after")
+    def _school_speaks(self) -> Self:
+        if self.data.school_id != self.source:
+            raise ValueError("source must be the student's school")
+        return self
+
+
+StudentEvent = Annotated[
+    StudentRegistered | StudentProfileUpdated | StudentErased, Field(discriminator="event_type")
+]
 student_event: TypeAdapter[StudentEvent] = TypeAdapter(StudentEvent)

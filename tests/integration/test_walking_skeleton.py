@@ -12,7 +12,7 @@ from bureau.app import create_app
 from bureau.domain.matching import suggestion_id
 from bureau.handlers.dead_letter import ORIGIN, REASON
 from bureau.settings import Settings
-from bureau.topics import Topics, dlq
+from bureau.topics import Purpose, Topics, dlq
 from tests.support import events
 from tests.support.kafka import as_json, produce, read_all, wait_consumed
 
@@ -41,13 +41,13 @@ async def test_partner_events_become_projections_and_match_suggestions(settings:
             ),
         )
         await wait_consumed(
-            settings.kafka_bootstrap, topics.group("student-projector"), topics.students
+            settings.kafka_bootstrap, topics.group(Purpose.STUDENTS), topics.students
         )
         await produce(
             settings.kafka_bootstrap, topics.offers, as_json([events.offer("o-1")], "offer_id")
         )
         await wait_consumed(
-            settings.kafka_bootstrap, topics.group("offer-projector"), topics.offers
+            settings.kafka_bootstrap, topics.group(Purpose.OFFER_BOOK), topics.offers
         )
 
     offers = await _projection(settings, "offers")
@@ -78,11 +78,11 @@ async def test_duplicates_have_one_effect_and_one_notification(settings: Setting
             as_json([events.student("s-1")], "student_id"),
         )
         await wait_consumed(
-            settings.kafka_bootstrap, topics.group("student-projector"), topics.students
+            settings.kafka_bootstrap, topics.group(Purpose.STUDENTS), topics.students
         )
         await produce(settings.kafka_bootstrap, topics.offers, as_json([offer] * 3, "offer_id"))
         await wait_consumed(
-            settings.kafka_bootstrap, topics.group("offer-projector"), topics.offers
+            settings.kafka_bootstrap, topics.group(Purpose.OFFER_BOOK), topics.offers
         )
 
     [doc] = await _projection(settings, "offers")
@@ -102,13 +102,13 @@ async def test_bad_input_is_dead_lettered_and_the_consumer_moves_on(settings: Se
             [(b"o-x", not_json), (b"o-bad", invalid), *valid],
         )
         await wait_consumed(
-            settings.kafka_bootstrap, topics.group("offer-projector"), topics.offers
+            settings.kafka_bootstrap, topics.group(Purpose.OFFER_BOOK), topics.offers
         )
 
     dead = sorted(await read_all(settings.kafka_bootstrap, dlq(topics.offers)), key=lambda r: r.key)
     assert [(r.key, r.value) for r in dead] == [(b"o-bad", invalid), (b"o-x", not_json)]
     reasons = [dict(r.headers)[REASON].decode() for r in dead]
-    assert reasons[0].startswith("invalid event: occurred_at")
+    assert reasons[0].startswith("invalid event: InternshipOffered.occurred_at")
     assert reasons[1].startswith("not JSON")
     assert all(dict(r.headers)[ORIGIN].decode().startswith(topics.offers + "/") for r in dead)
     assert [o["_id"] for o in await _projection(settings, "offers")] == ["o-good"]

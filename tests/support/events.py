@@ -1,4 +1,4 @@
-"""Builders of valid wire events, as partner systems would send them."""
+"""Builders of valid wire events, as partner systems would send them (JSON-ready dicts)."""
 
 from __future__ import annotations
 
@@ -11,32 +11,56 @@ from bureau.schemas import InternshipOffered, StudentRegistered
 T0 = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
 
 
+def envelope(
+    event_type: str,
+    source: str,
+    data: dict[str, Any],
+    *,
+    event_id: uuid.UUID | None = None,
+    at: datetime = T0,
+) -> dict[str, Any]:
+    """Wrap ``data`` in the versioned envelope."""
+    return {
+        "event_id": str(event_id or uuid.uuid4()),
+        "event_type": event_type,
+        "occurred_at": at.isoformat(),
+        "source": source,
+        "schema_version": 1,
+        "data": data,
+    }
+
+
 def offer(
     offer_id: str = "offer-1",
     *,
     company_id: str = "acme-security",
     levels: tuple[str, ...] = ("mbo-4", "hbo"),
     skills: tuple[str, ...] = ("linux", "networking"),
+    themes: tuple[str, ...] = ("cybersecurity",),
     capacity: int = 2,
+    region: str = "1012",
+    event_type: str = "InternshipOffered",
     event_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """Return an InternshipOffered event as a JSON-ready dict."""
-    return {
-        "event_id": str(event_id or uuid.uuid4()),
-        "event_type": "InternshipOffered",
-        "occurred_at": T0.isoformat(),
-        "source": company_id,
-        "schema_version": 1,
-        "data": {
-            "offer_id": offer_id,
-            "company_id": company_id,
-            "title": f"Internship {offer_id}",
-            "levels": list(levels),
-            "skills": list(skills),
-            "region": "1012",
-            "capacity": capacity,
-        },
+    """Return an InternshipOffered (or, with ``event_type``, an update) event."""
+    data = {
+        "offer_id": offer_id,
+        "company_id": company_id,
+        "title": f"Internship {offer_id}",
+        "levels": list(levels),
+        "skills": list(skills),
+        "themes": list(themes),
+        "region": region,
+        "period": {"start": "2027-02-01", "end": "2027-06-30"},
+        "capacity": capacity,
     }
+    return envelope(event_type, company_id, data, event_id=event_id)
+
+
+def withdrawal(offer_id: str, *, company_id: str = "acme-security") -> dict[str, Any]:
+    """Return an InternshipOfferWithdrawn event."""
+    data = {"offer_id": offer_id, "company_id": company_id, "reason": "filled elsewhere"}
+    return envelope("InternshipOfferWithdrawn", company_id, data)
 
 
 def student(
@@ -46,24 +70,65 @@ def student(
     level: str = "mbo-4",
     skills: tuple[str, ...] = ("linux",),
     consent: bool = True,
+    age_band: str = "18+",
+    guardian_consent: bool = False,
+    gender: str | None = None,
+    region: str = "1013",
+    event_type: str = "StudentRegistered",
     event_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """Return a StudentRegistered event as a JSON-ready dict."""
-    return {
-        "event_id": str(event_id or uuid.uuid4()),
-        "event_type": "StudentRegistered",
-        "occurred_at": T0.isoformat(),
-        "source": school_id,
-        "schema_version": 1,
-        "data": {
-            "student_id": student_id,
-            "school_id": school_id,
-            "level": level,
-            "skills": list(skills),
-            "region": "1013",
-            "consent": consent,
-        },
+    """Return a StudentRegistered (or, with ``event_type``, an update) event."""
+    data: dict[str, Any] = {
+        "student_id": student_id,
+        "school_id": school_id,
+        "level": level,
+        "programme": "ICT",
+        "skills": list(skills),
+        "themes": ["cybersecurity"],
+        "region": region,
+        "age_band": age_band,
+        "consent": consent,
+        "guardian_consent": guardian_consent,
     }
+    if gender is not None:
+        data |= {"gender": gender, "statistics_consent": True}
+    return envelope(event_type, school_id, data, event_id=event_id)
+
+
+def erasure(student_id: str, *, school_id: str = "roc-amsterdam") -> dict[str, Any]:
+    """Return a StudentErased event."""
+    return envelope("StudentErased", school_id, {"student_id": student_id, "school_id": school_id})
+
+
+def application(
+    event_type: str,
+    application_id: str,
+    *,
+    offer_id: str = "offer-1",
+    student_id: str = "s-0001",
+    source: str = "roc-amsterdam",
+    at: datetime = T0,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Return an application-lifecycle event (ApplicationSubmitted, PlacementOffered, ...)."""
+    data = {"application_id": application_id, "offer_id": offer_id, "student_id": student_id}
+    return envelope(event_type, source, data | extra, at=at)
+
+
+def organisation(
+    organisation_id: str, kind: str = "school", *, levels: tuple[str, ...] = ("mbo-4",)
+) -> dict[str, Any]:
+    """Return an OrganisationRegistered event."""
+    data: dict[str, Any] = {
+        "organisation_id": organisation_id,
+        "kind": kind,
+        "name": organisation_id.replace("-", " ").title(),
+        "region": "1012",
+        "themes": ["cybersecurity"],
+    }
+    if kind == "school":
+        data["levels"] = list(levels)
+    return envelope("OrganisationRegistered", organisation_id, data)
 
 
 def offered(**kwargs: Any) -> InternshipOffered:

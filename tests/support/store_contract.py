@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from bureau.adapters.store import Store
+import pytest
+
+from bureau.adapters.store import ConcurrentWriteError, Store
 from bureau.domain.matching import Offer, Student
 from bureau.schemas.common import Level
 
 
-def make_offer(offer_id: str = "o-1", **kw: object) -> Offer:
-    fields: dict[str, object] = {
+def make_offer(offer_id: str = "o-1", **kw: Any) -> Offer:
+    fields: dict[str, Any] = {
         "offer_id": offer_id,
         "company_id": "acme",
         "title": "Pentest intern",
@@ -19,12 +22,11 @@ def make_offer(offer_id: str = "o-1", **kw: object) -> Offer:
         "region": "1012",
         "capacity": 1,
     }
-    fields.update(kw)
-    return Offer(**fields)  # type: ignore[arg-type]
+    return Offer(**(fields | kw))
 
 
-def make_student(student_id: str = "s-1", **kw: object) -> Student:
-    fields: dict[str, object] = {
+def make_student(student_id: str = "s-1", **kw: Any) -> Student:
+    fields: dict[str, Any] = {
         "student_id": student_id,
         "school_id": "roc",
         "level": Level.MBO_4,
@@ -32,24 +34,153 @@ def make_student(student_id: str = "s-1", **kw: object) -> Student:
         "region": "1013",
         "consent": True,
     }
-    fields.update(kw)
-    return Student(**fields)  # type: ignore[arg-type]
+    return Student(**(fields | kw))
+
+
+def offer_fields(o: Offer) -> dict[str, Any]:
+    return {
+        "company_id": o.company_id,
+        "title": o.title,
+        "levels": sorted(v.value for v in o.levels),
+        "skills": sorted(o.skills),
+        "region": o.region,
+        "capacity": o.capacity,
+    }
+
+
+def student_fields(s: Student) -> dict[str, Any]:
+    return {
+        "school_id": s.school_id,
+        "level": s.level.value,
+        "skills": sorted(s.skills),
+        "region": s.region,
+        "consent": s.consent,
+    }
+
+
+async def put_offer(store: Store, o: Offer) -> None:
+    await store.commit(
+        "offers",
+        o.offer_id,
+        expected_version=0,
+        event_id=uuid.uuid4(),
+        state={},
+        fields=offer_fields(o),
+        outbox=[],
+    )
+
+
+async def put_student(store: Store, s: Student) -> None:
+    await store.commit(
+        "students",
+        s.student_id,
+        expected_version=0,
+        event_id=uuid.uuid4(),
+        state={},
+        fields=student_fields(s),
+        outbox=[],
+    )
 
 
 class StoreContract:
     """Subclasses provide a ``store`` fixture yielding an empty Store."""
 
-    async def test_an_event_applies_once(self, store: Store) -> None:
-        event_id = uuid.uuid4()
-        assert await store.record_offer(event_id, make_offer()) is True
-        assert await store.record_offer(event_id, make_offer()) is False
-        assert await store.record_student(event_id, make_student()) is True
-        assert await store.record_student(event_id, make_student()) is False
+    async def test_commit_records_state_event_id_and_outbox_in_one_write(
+        self, store: Store
+    ) -> None:
+        assert await store.load("things", "k") is None
+        first, second = uuid.uuid4(), uuid.uuid4()
+        entry = {"topic": "t", "key": "k", "value": "{}"}
+        await store.commit(
+            "things",
+            "k",
+            expected_version=0,
+            event_id=first,
+            state={"n": 1},
+            fields={"n": 1},
+            outbox=[entry],
+        )
+        await store.commit(
+            "things",
+            "k",
+            expected_version=1,
+            event_id=second,
+            state={"n": 2},
+            fields={"n": 2},
+            outbox=[entry, entry],
+        )
+        stored = await store.load("things", "k")
+        assert stored is not None
+        assert (stored.state, stored.version) == ({"n": 2}, 2)
+        assert stored.applied == {str(first), str(second)}
+        assert stored.outbox == (entry, entry)
+        assert [d["n"] for d in await store.find("things", {})] == [2]
 
-    async def test_a_new_event_for_the_same_offer_replaces_it(self, store: Store) -> None:
-        await store.record_offer(uuid.uuid4(), make_offer(capacity=1))
-        assert await store.record_offer(uuid.uuid4(), make_offer(capacity=0)) is True
-        assert await store.offers_matching(make_student(), 10) == []
+    async def test_a_stale_version_is_refused(self, store: Store) -> None:
+        await store.commit(
+            "things", "k", expected_version=0, event_id=uuid.uuid4(), state={}, fields={}, outbox=[]
+        )
+        with pytest.raises(ConcurrentWriteError):
+            await store.commit(
+                "things",
+                "k",
+                expected_version=0,
+                event_id=uuid.uuid4(),
+                state={},
+                fields={},
+                outbox=[],
+            )
+        with pytest.raises(ConcurrentWriteError):
+            await store.commit(
+                "things",
+                "k",
+                expected_version=5,
+                event_id=uuid.uuid4(),
+                state={},
+                fields={},
+                outbox=[],
+            )
+
+    async def test_clear_outbox_only_for_its_version(self, store: Store) -> None:
+        entry = {"topic": "t", "key": "k", "value": "{}"}
+        await store.commit(
+            "things",
+            "k",
+            expected_version=0,
+            event_id=uuid.uuid4(),
+            state={},
+            fields={},
+            outbox=[entry],
+        )
+        await store.clear_outbox("things", "k", version=7)
+        stored = await store.load("things", "k")
+        assert stored is not None
+        assert stored.outbox == (entry,)
+        await store.clear_outbox("things", "k", version=1)
+        stored = await store.load("things", "k")
+        assert stored is not None
+        assert stored.outbox == ()
+
+    async def test_views_are_replaced_and_deleted(self, store: Store) -> None:
+        await store.put_view("applications", "a-1", {"status": "submitted", "school_id": "x"})
+        await store.put_view("applications", "a-1", {"status": "offered", "school_id": "x"})
+        await store.put_view("applications", "a-2", {"status": "offered", "school_id": "y"})
+        found = await store.find("applications", {"school_id": "x"})
+        assert [(d["_id"], d["status"]) for d in found] == [("a-1", "offered")]
+        await store.put_view("applications", "a-1", None)
+        assert [d["_id"] for d in await store.find("applications", {})] == ["a-2"]
+
+    async def test_parking_keeps_one_copy_in_order_until_unparked(self, store: Store) -> None:
+        a, b = uuid.uuid4(), uuid.uuid4()
+        await store.park("offer:o-1", a, {"topic": "t", "key": "o-1", "value": "A"})
+        await store.park("offer:o-1", b, {"topic": "t", "key": "o-1", "value": "B"})
+        await store.park("offer:o-1", a, {"topic": "t", "key": "o-1", "value": "A"})
+        await store.park("offer:o-2", uuid.uuid4(), {"topic": "t", "key": "o-2", "value": "C"})
+        waiting = await store.parked("offer:o-1")
+        assert [d["value"] for d in waiting] == ["A", "B"]
+        await store.unpark([d["_id"] for d in waiting])
+        assert await store.parked("offer:o-1") == []
+        assert len(await store.parked("offer:o-2")) == 1
 
     async def test_candidates_need_level_shared_skill_and_consent(self, store: Store) -> None:
         for s in [
@@ -58,26 +189,23 @@ class StoreContract:
             make_student("s-skill", skills=frozenset({"excel"})),
             make_student("s-noconsent", consent=False),
         ]:
-            await store.record_student(uuid.uuid4(), s)
+            await put_student(store, s)
         found = await store.students_matching(make_offer(), 10)
-        assert [s.student_id for s in found] == ["s-fit"]
-        assert found[0] == make_student("s-fit")
+        assert found == [make_student("s-fit")]
 
-    async def test_offers_for_a_student_need_level_skill_and_capacity(self, store: Store) -> None:
+    async def test_offers_for_a_student_need_level_skill_and_places(self, store: Store) -> None:
         for o in [
             make_offer("o-fit"),
             make_offer("o-level", levels=frozenset({Level.WO})),
             make_offer("o-skill", skills=frozenset({"excel"})),
             make_offer("o-full", capacity=0),
         ]:
-            await store.record_offer(uuid.uuid4(), o)
-        found = await store.offers_matching(make_student(), 10)
-        assert [o.offer_id for o in found] == ["o-fit"]
-        assert found[0] == make_offer("o-fit")
+            await put_offer(store, o)
+        assert await store.offers_matching(make_student(), 10) == [make_offer("o-fit")]
 
     async def test_limit_is_respected_in_id_order(self, store: Store) -> None:
         for i in range(5):
-            await store.record_student(uuid.uuid4(), make_student(f"s-{i}"))
+            await put_student(store, make_student(f"s-{i}"))
         found = await store.students_matching(make_offer(), 3)
         assert [s.student_id for s in found] == ["s-0", "s-1", "s-2"]
 

@@ -55,7 +55,7 @@ async def test_a_new_offer_suggests_matching_students(harness: Harness) -> None:
     await harness.send(TOPICS.students, events.student("s-1"))
     await harness.send(TOPICS.students, events.student("s-2", skills=("excel",)))
     await harness.send(TOPICS.offers, events.offer("o-1"))
-    assert set(harness.store.offers) == {"o-1"}
+    assert set(harness.store["offers"]) == {"o-1"}
     assert [m["data"]["student_id"] for m in harness.matches] == ["s-1"]  # type: ignore[index]
     assert harness.matches[0]["event_type"] == "MatchSuggested"
 
@@ -97,7 +97,7 @@ async def test_bad_input_is_dead_lettered_with_original_bytes(
     assert dead.headers[ORIGIN].startswith(f"{TOPICS.offers}/")
     # The consumer keeps going after a dead letter.
     await harness.send(TOPICS.offers, events.offer("o-ok"))
-    assert "o-ok" in harness.store.offers
+    assert "o-ok" in harness.store["offers"]
 
 
 async def test_a_handler_bug_is_retried_then_dead_lettered(
@@ -105,12 +105,12 @@ async def test_a_handler_bug_is_retried_then_dead_lettered(
 ) -> None:
     calls = 0
 
-    async def broken(*_: object) -> bool:
+    async def broken(*_: object) -> None:
         nonlocal calls
         calls += 1
         raise KeyError("bug")
 
-    monkeypatch.setattr(harness.store, "record_offer", broken)
+    monkeypatch.setattr(harness.store, "load", broken)
     body = json.dumps(events.offer("o-bug")).encode()
     # The in-memory broker does not re-deliver a nacked message; each publish here
     # stands for one re-delivery of the same record (same topic, partition, offset).

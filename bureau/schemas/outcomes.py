@@ -1,0 +1,45 @@
+"""Events on ``bureau.outcomes.<school>.v1``: what a school needs to know, no more."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+from bureau.schemas.common import Frozen, Text
+from bureau.schemas.envelope import Envelope, Identifier
+
+
+class PlacementStatus(StrEnum):
+    """Where an application stands."""
+
+    SUBMITTED = "submitted"
+    SHORTLISTED = "shortlisted"
+    REJECTED = "rejected"
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CONFIRMED = "confirmed"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+
+
+class Outcome(Frozen):
+    """One decision about one of the school's students."""
+
+    student_id: Identifier
+    school_id: Identifier
+    application_id: Identifier
+    offer_id: Identifier
+    company_id: Identifier
+    status: PlacementStatus
+    reason: Text = ""
+    start: date | None = None
+    end: date | None = None
+
+
+class PlacementOutcome(Envelope):
+    """bureau tells a school about a placement decision; the id derives from its cause."""
+
+    event_type: Literal["PlacementOutcome"] = "PlacementOutcome"
+    data: Outcome
