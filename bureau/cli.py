@@ -74,6 +74,56 @@ def _demo(settings: Settings, *, once: bool) -> None:
     _say(f"Stopped everything ({time.monotonic() - started:.0f} s in all).")
 
 
+def _asyncapi(*, check: bool) -> int:
+    from bureau.asyncapi import render, render_markdown
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    stale = []
+    for name, text in (("asyncapi.json", render()), ("events.md", render_markdown())):
+        path = docs / name
+        if check:
+            if not path.is_file() or path.read_text() != text:
+                stale.append(str(path))
+        else:
+            path.write_text(text)
+            _say(f"wrote {path}")
+    for name in stale:
+        _say(f"{name} differs from the code: run `bureau asyncapi` and commit it")
+    return 1 if stale else 0
+
+
+async def _stats(settings: Settings) -> None:
+    from bureau.adapters.mongo import MongoStore
+    from bureau.service import Exchange
+    from bureau.topics import Topics
+
+    store = MongoStore(settings.mongo_url, settings.mongo_db)
+
+    async def no_publish(topic: str, key: bytes, value: bytes) -> None:
+        raise RuntimeError("statistics publish nothing")
+
+    try:
+        exchange = Exchange(store=store, publish=no_publish, topics=Topics.from_settings(settings))
+        rows = await exchange.refresh_statistics()
+    finally:
+        await store.close()
+    _say(
+        f"{'dimension':<10} {'value':<16} {'offered':>7} {'filled':>6} {'students':>8} "
+        f"{'placed':>6} {'rate':>6} {'days':>5} {'mbo→hbo':>7} {'female':>6}"
+    )
+
+    def cell(value: float | int | None, width: int) -> str:
+        return f"{'-' if value is None else value:>{width}}"
+
+    for r in rows:
+        _say(
+            f"{r.dimension:<10} {r.value:<16} {cell(r.places_offered, 7)} "
+            f"{cell(r.places_filled, 6)} {cell(r.students, 8)} {cell(r.students_placed, 6)} "
+            f"{cell(r.placement_rate, 6)} {cell(r.median_days_to_placement, 5)} "
+            f"{cell(r.continued_mbo_to_hbo, 7)} {cell(r.female_share_of_placed, 6)}"
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and run the chosen command."""
     parser = argparse.ArgumentParser(prog="bureau", description=__doc__)
@@ -82,7 +132,12 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("infra", help="run embedded Kafka and FerretDB until Ctrl-C")
     demo = sub.add_parser("demo", help="run the exchange with a short demo on embedded Kafka")
     demo.add_argument("--once", action="store_true", help="exit after the demo")
+    docs = sub.add_parser("asyncapi", help="write docs/asyncapi.json and docs/events.md")
+    docs.add_argument("--check", action="store_true", help="fail if the committed ones differ")
+    sub.add_parser("stats", help="recompute and print the statistics projection")
     args = parser.parse_args(argv)
+    if args.command == "asyncapi":
+        sys.exit(_asyncapi(check=args.check))
 
     settings = Settings()
     configure_logging(settings)
@@ -91,6 +146,8 @@ def main(argv: list[str] | None = None) -> None:
             _worker(settings)
         elif args.command == "infra":
             _infra(settings)
+        elif args.command == "stats":
+            asyncio.run(_stats(settings))
         else:
             _demo(settings, once=args.once)
     except KeyboardInterrupt:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import structlog
@@ -32,6 +33,7 @@ from bureau.domain.matching import (
     offers_for_student,
     students_for_offer,
 )
+from bureau.domain.statistics import OfferFacts, PlacementFacts, Row, StudentFacts, compute
 from bureau.schemas.applications import ApplicationEvent
 from bureau.schemas.envelope import BUREAU, Envelope
 from bureau.schemas.lectures import LectureEvent, SpecialistDetails, SpecialistEvent
@@ -104,7 +106,7 @@ class Exchange:
             "students",
             event.data.student_id,
             event,
-            lambda _: Applied(event.data),
+            lambda state: Applied(_record(state, event.data)),
             _student_fields,
             self.topics.students,
         )
@@ -190,6 +192,45 @@ class Exchange:
             _lecture_fields,
             self.topics.lectures,
         )
+
+    # --- statistics ------------------------------------------------------------------
+
+    async def refresh_statistics(self) -> list[Row]:
+        """Recompute the statistics view from the projections and return its rows."""
+        offers = [
+            OfferFacts(
+                offer_id=d["_id"],
+                region=d["region"],
+                themes=frozenset(d["themes"]),
+                capacity=d["state"]["offer"]["capacity"],
+                filled=d["filled"],
+            )
+            for d in await self.store.find("offers", {"withdrawn": False})
+        ]
+        students = [
+            StudentFacts(
+                student_id=d["_id"],
+                school_id=d["school_id"],
+                level=d["level"],
+                levels_seen=frozenset(d["levels_seen"]),
+                gender=d.get("gender"),
+            )
+            for d in await self.store.find("students", {"erased": False})
+        ]
+        placements = [
+            PlacementFacts(
+                student_id=d["student_id"],
+                offer_id=d["offer_id"],
+                submitted_at=datetime.fromisoformat(d["submitted_at"]),
+                decided_at=datetime.fromisoformat(d["decided_at"]),
+            )
+            for d in await self.store.find("placements", {})
+            if d["status"] in ("confirmed", "completed")
+        ]
+        rows = compute(offers, students, placements)
+        for row in rows:
+            await self.store.put_view("statistics", f"{row.dimension}:{row.value}", asdict(row))
+        return rows
 
     # --- the one path every event takes -------------------------------------------
 
@@ -283,7 +324,7 @@ class Exchange:
         stored = await self.store.load("students", student_id)
         if stored is None or stored.state.get("erased"):
             return None
-        return StudentProfile.model_validate(stored.state)
+        return StudentRecord.model_validate(stored.state).profile
 
     async def _erase(self, event: StudentErased) -> None:
         data = event.data
@@ -314,6 +355,18 @@ class Exchange:
         await self.store.mark_sent([e.event_id for e in sent])
         if sent:
             log.info("matches_suggested", count=len(sent))
+
+
+class StudentRecord(BaseModel):
+    """A student's current profile and every level they have had (for continuation)."""
+
+    profile: StudentProfile
+    levels_seen: tuple[str, ...]
+
+
+def _record(state: Document | None, profile: StudentProfile) -> StudentRecord:
+    seen = set() if state is None or state.get("erased") else set(state["levels_seen"])
+    return StudentRecord(profile=profile, levels_seen=tuple(sorted(seen | {profile.level.value})))
 
 
 class _Tombstone(BaseModel):
@@ -398,8 +451,12 @@ def _offer_fields(book: Book) -> dict[str, Any]:
     }
 
 
-def _student_fields(p: StudentProfile) -> dict[str, Any]:
+def _student_fields(record: StudentRecord) -> dict[str, Any]:
+    p = record.profile
     return {
+        "levels_seen": list(record.levels_seen),
+        # Present only when the student consented to statistics (the schema sees to it).
+        "gender": p.gender.value if p.gender else None,
         "school_id": p.school_id,
         "level": p.level.value,
         "skills": sorted(p.skills),
@@ -465,6 +522,7 @@ __all__ = [
     "OrganisationRegisteredData",
     "Publish",
     "RejectedEventError",
+    "StudentRecord",
     "offer_for_matching",
     "student_for_matching",
 ]

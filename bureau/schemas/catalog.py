@@ -1,0 +1,122 @@
+"""The catalog: every channel, who publishes on it, its key, and its events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bureau.schemas import applications as app
+from bureau.schemas import lectures, offers, organisations, research, students
+from bureau.schemas.envelope import Envelope
+from bureau.schemas.matches import MatchSuggested
+from bureau.schemas.outcomes import PlacementOutcome
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A topic (``{school_id}`` stands for one school's id) and what travels on it."""
+
+    name: str
+    address: str
+    key: str
+    publishers: str
+    description: str
+    messages: tuple[type[Envelope], ...]
+    inbound: bool = True
+
+
+CATALOG: tuple[Channel, ...] = (
+    Channel(
+        "organisations",
+        "bureau.organisations.v1",
+        "organisation id",
+        "each organisation",
+        "Companies, schools and public bodies joining the exchange.",
+        (organisations.OrganisationRegistered,),
+    ),
+    Channel(
+        "students",
+        "bureau.students.v1",
+        "student id (a pseudonym)",
+        "the student's school",
+        "Pseudonymous student profiles; least data; erasure.",
+        (students.StudentRegistered, students.StudentProfileUpdated, students.StudentErased),
+    ),
+    Channel(
+        "offers",
+        "bureau.offers.v1",
+        "offer id",
+        "the offering company",
+        "Internship places.",
+        (offers.InternshipOffered, offers.InternshipOfferUpdated, offers.InternshipOfferWithdrawn),
+    ),
+    Channel(
+        "applications",
+        "bureau.applications.v1",
+        "offer id",
+        "the student's school (apply, withdraw, accept, decline) or the offering company "
+        "(shortlist, reject, offer, confirm, complete); bureau (rejection when full)",
+        "The application lifecycle, one offer's applications in order.",
+        (
+            app.ApplicationSubmitted,
+            app.ApplicationWithdrawn,
+            app.CandidateShortlisted,
+            app.ApplicationRejected,
+            app.PlacementOffered,
+            app.PlacementAccepted,
+            app.PlacementDeclined,
+            app.PlacementConfirmed,
+            app.PlacementCompleted,
+        ),
+    ),
+    Channel(
+        "research",
+        "bureau.research.v1",
+        "question id",
+        "the question's owner; schools or bureau (teams)",
+        "Research questions, assignments and makathons, and proposed teams.",
+        (
+            research.ResearchQuestionPosted,
+            research.ResearchQuestionClosed,
+            research.ResearchTeamProposed,
+        ),
+    ),
+    Channel(
+        "lectures",
+        "bureau.lectures.v1",
+        "request id",
+        "the requesting school",
+        "Guest-lecture requests and their bookings.",
+        (
+            lectures.GuestLectureRequested,
+            lectures.GuestLectureBooked,
+            lectures.GuestLectureCancelled,
+        ),
+    ),
+    Channel(
+        "specialists",
+        "bureau.specialists.v1",
+        "specialist id",
+        "the specialist's company",
+        "Specialists companies make available for guest lectures.",
+        (lectures.SpecialistAvailable,),
+    ),
+    Channel(
+        "matches",
+        "bureau.matches.v1",
+        "offer id",
+        "bureau",
+        "Match suggestions with reasons; ids derive from the (offer, student) pair.",
+        (MatchSuggested,),
+        inbound=False,
+    ),
+    Channel(
+        "outcomes",
+        "bureau.outcomes.{school_id}.v1",
+        "student id",
+        "bureau",
+        "Placement decisions about one school's students; one topic per school, so "
+        "access can be granted per school.",
+        (PlacementOutcome,),
+        inbound=False,
+    ),
+)
