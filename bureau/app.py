@@ -18,11 +18,15 @@ from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
 from bureau.service import Exchange
 from bureau.settings import Settings
-from bureau.topics import Topics
+from bureau.topics import Topics, dlq
 
 
 def build_broker(settings: Settings, store: Store) -> KafkaBroker:
     """Create the broker with bureau's handlers registered on it."""
+    return _wire(settings, store)[0]
+
+
+def _wire(settings: Settings, store: Store) -> tuple[KafkaBroker, KafkaPublisher]:
     broker: KafkaBroker
 
     async def _dead_letter(message: KafkaMessage, reason: str) -> None:
@@ -45,35 +49,50 @@ def build_broker(settings: Settings, store: Store) -> KafkaBroker:
         log_level=logging.DEBUG,
         description="bureau: exchange between schools and companies",
     )
+    publisher = KafkaPublisher(broker, settings.kafka_bootstrap)
     exchange = Exchange(
         store=store,
-        publish=KafkaPublisher(broker),
+        publish=publisher,
         topics=Topics.from_settings(settings),
         top_k=settings.top_k,
     )
     register(broker, exchange=exchange, settings=settings)
-    return broker
+    return broker, publisher
 
 
 def create_app(settings: Settings | None = None) -> FastStream:
     """Create the worker application: MongoDB projections behind Kafka subscribers."""
     settings = settings or Settings()
     store = MongoStore(settings.mongo_url, settings.mongo_db)
-    broker = build_broker(settings, store)
+    broker, publisher = _wire(settings, store)
     app = FastStream(broker, logger=logging.getLogger("bureau.app"))
 
     @app.on_startup
     async def _prepare() -> None:
+        topics = Topics.from_settings(settings)
         await ensure_topics(
-            settings.kafka_bootstrap, Topics.from_settings(settings).all(), settings.partitions
+            settings.kafka_bootstrap, topics.all(), settings.partitions, topic_configs(settings)
         )
         await store.ensure_indexes()
 
     @app.after_shutdown
     async def _close() -> None:
+        await publisher.close()
         await store.close()
 
     return app
+
+
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Per-topic settings that carry a promise: erasure by compaction, bounded dead letters."""
+    topics = Topics.from_settings(settings)
+    retention_ms = str(settings.dlq_retention_days * 24 * 3600 * 1000)
+    # Dead letters keep original bytes, personal data among them: not forever.
+    configs = {dlq(t): {"retention.ms": retention_ms} for t in topics.inbound}
+    # Profiles are full replacements, so the latest per student is all a replay needs;
+    # compaction then lets an erasure's tombstone remove the student from the log.
+    configs[topics.students] = {"cleanup.policy": "compact"}
+    return configs
 
 
 async def until_signalled() -> None:

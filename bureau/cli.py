@@ -99,7 +99,7 @@ async def _stats(settings: Settings) -> None:
 
     store = MongoStore(settings.mongo_url, settings.mongo_db)
 
-    async def no_publish(topic: str, key: bytes, value: bytes) -> None:
+    async def no_publish(topic: str, key: bytes, value: bytes | None) -> None:
         raise RuntimeError("statistics publish nothing")
 
     try:

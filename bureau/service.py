@@ -65,8 +65,8 @@ S = TypeVar("S", bound=BaseModel)
 class Publish(Protocol):
     """Sends one record; returns once the broker acknowledged it."""
 
-    async def __call__(self, topic: str, key: bytes, value: bytes) -> None:
-        """Publish ``value`` under ``key`` on ``topic``."""
+    async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
+        """Publish ``value`` under ``key`` on ``topic``; ``None`` is a tombstone."""
         ...
 
 
@@ -259,7 +259,7 @@ class Exchange:
         await self.store.commit(
             kind,
             key,
-            expected_version=version,
+            previous=stored,
             event_id=event.event_id,
             state=decision.state.model_dump(mode="json"),
             fields=fields(decision.state),
@@ -340,21 +340,27 @@ class Exchange:
             lambda _: {"school_id": data.school_id, "erased": True, "consent": False},
             self.topics.students,
         )
+        # The students topic is compacted: a tombstone under the student's key makes
+        # Kafka drop every earlier record of theirs, so a replay cannot bring them back.
+        await self.publish(self.topics.students, data.student_id.encode(), None)
 
     async def _suggest(self, cause: Envelope, suggestions: Sequence[Suggestion]) -> None:
         # Even a re-applied event re-checks the ledger: a crash between the projection
         # write and the publish must not lose the notifications.
-        unsent = await self.store.unsent([s.suggestion_id for s in suggestions])
-        sent = [_match(cause, s) for s in suggestions if s.suggestion_id in unsent]
-        for event in sent:
-            await self.publish(
-                self.topics.matches, event.data.offer_id.encode(), event.model_dump_json().encode()
-            )
-        # Recorded only after the broker acknowledged: a crash in between re-sends the
-        # same ids, which readers deduplicate, instead of losing them.
-        await self.store.mark_sent([e.event_id for e in sent])
-        if sent:
-            log.info("matches_suggested", count=len(sent))
+        # The ledger records each body before it is sent, first writer wins: an offer's
+        # and a student's event may suggest one pair at the same time, with different
+        # occurred_at, and one id must never go out with two different bodies.
+        by_id = {s.suggestion_id: s for s in suggestions}
+        pending = await self.store.claim(
+            {i: _match(cause, s).model_dump_json() for i, s in by_id.items()}
+        )
+        for i, body in pending.items():
+            await self.publish(self.topics.matches, by_id[i].offer_id.encode(), body.encode())
+        # Marked only after the broker acknowledged: a crash in between re-sends the
+        # same bytes under the same id, which readers deduplicate, instead of losing them.
+        await self.store.mark_sent(list(pending))
+        if pending:
+            log.info("matches_suggested", count=len(pending))
 
 
 class StudentRecord(BaseModel):

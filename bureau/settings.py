@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     partitions: int = Field(
         default=6, ge=1, description="Partitions of topics bureau creates; more scale out."
     )
+    dlq_retention_days: int = Field(
+        default=14, ge=1, description="How long dead letters (original bytes) are kept."
+    )
     top_k: int = Field(default=20, ge=1, description="Suggestions per new offer or student.")
     kafka_image: str = Field(
         default="apache/kafka:4.4.0",

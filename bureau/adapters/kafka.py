@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 
 
-async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -> None:
-    """Create the topics that do not exist yet; existing ones are left as they are."""
+async def ensure_topics(
+    bootstrap: str,
+    names: Iterable[str],
+    partitions: int,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
+) -> None:
+    """Create the topics that do not exist yet (with ``configs[name]``); leave the rest."""
+    configs = configs or {}
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name=n, num_partitions=partitions, replication_factor=1)
+            NewTopic(
+                name=n,
+                num_partitions=partitions,
+                replication_factor=1,
+                topic_configs=dict(configs.get(n, {})),
+            )
             for n in names
             if n not in existing
         ]
@@ -30,14 +42,34 @@ async def ensure_topics(bootstrap: str, names: Iterable[str], partitions: int) -
 
 
 class KafkaPublisher:
-    """Publishes JSON records through the broker's idempotent producer."""
+    """Publishes JSON records through the broker's idempotent producer, and tombstones."""
 
-    def __init__(self, broker: KafkaBroker) -> None:
-        """Publish through ``broker``."""
-        self.broker = broker
+    def __init__(self, broker: KafkaBroker, bootstrap: str) -> None:
+        """Publish through ``broker``; tombstones through a producer of our own."""
+        self.broker, self.bootstrap = broker, bootstrap
+        self._raw: AIOKafkaProducer | None = None
 
-    async def __call__(self, topic: str, key: bytes, value: bytes) -> None:
-        """Send one record and wait until the broker acknowledged it."""
+    async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
+        """Send one record (``None``: a tombstone) and wait for the acknowledgement."""
+        if value is None:
+            await self._tombstone(topic, key)
+            return
         await self.broker.publish(
             value, topic=topic, key=key, headers={"content-type": "application/json"}
         )
+
+    async def _tombstone(self, topic: str, key: bytes) -> None:
+        # FastStream encodes None as b"", which compaction keeps; a tombstone is a
+        # record with no value at all, so it goes through aiokafka directly.
+        if self._raw is None:
+            self._raw = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
+            )
+            await self._raw.start()
+        await self._raw.send_and_wait(topic, None, key=key)
+
+    async def close(self) -> None:
+        """Stop the tombstone producer, if it was started."""
+        if self._raw is not None:
+            await self._raw.stop()
+            self._raw = None

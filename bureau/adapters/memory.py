@@ -35,6 +35,7 @@ class InMemoryStore:
             version=doc["version"],
             applied=frozenset(doc["applied"]),
             outbox=tuple(copy.deepcopy(doc["outbox"])),
+            fields=frozenset(doc) - {"_id", "state", "version", "applied", "outbox"},
         )
 
     async def commit(
@@ -42,7 +43,7 @@ class InMemoryStore:
         kind: str,
         key: str,
         *,
-        expected_version: int,
+        previous: Stored | None,
         event_id: UUID,
         state: Document,
         fields: Mapping[str, Any],
@@ -50,6 +51,7 @@ class InMemoryStore:
     ) -> None:
         """Write state, event id and outbox at once, if the version is still expected."""
         old = self[kind].get(key)
+        expected_version = previous.version if previous else 0
         if (old["version"] if old else 0) != expected_version:
             raise ConcurrentWriteError(f"{kind}/{key} changed since version {expected_version}")
         applied = [*(old["applied"] if old else []), str(event_id)]
@@ -119,11 +121,14 @@ class InMemoryStore:
         ]
         return found[:limit]
 
-    async def unsent(self, notification_ids: Sequence[UUID]) -> set[UUID]:
-        """Return those of ``notification_ids`` not yet recorded as sent."""
-        return {i for i in notification_ids if str(i) not in self["notifications"]}
+    async def claim(self, notifications: Mapping[UUID, str]) -> dict[UUID, str]:
+        """Record bodies first-writer-wins; return the recorded bodies not yet sent."""
+        ledger = self["notifications"]
+        for i, body in notifications.items():
+            ledger.setdefault(str(i), {"_id": str(i), "body": body, "sent": False})
+        return {i: ledger[str(i)]["body"] for i in notifications if not ledger[str(i)]["sent"]}
 
     async def mark_sent(self, notification_ids: Sequence[UUID]) -> None:
-        """Record notifications as sent."""
+        """Mark recorded notifications as delivered."""
         for i in notification_ids:
-            self["notifications"].setdefault(str(i), {"_id": str(i)})
+            self["notifications"][str(i)]["sent"] = True

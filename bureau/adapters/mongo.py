@@ -22,6 +22,7 @@ from bureau.domain.matching import Offer, Student
 from bureau.schemas.common import Level
 
 _DUPLICATE_KEY = 11000
+_INTERNAL = frozenset({"_id", "state", "version", "applied", "outbox"})
 
 
 class MongoStore:
@@ -60,6 +61,7 @@ class MongoStore:
             version=doc["version"],
             applied=frozenset(doc.get("applied", ())),
             outbox=tuple(doc.get("outbox", ())),
+            fields=frozenset(doc) - _INTERNAL,
         )
 
     async def commit(
@@ -67,26 +69,29 @@ class MongoStore:
         kind: str,
         key: str,
         *,
-        expected_version: int,
+        previous: Stored | None,
         event_id: UUID,
         state: Document,
         fields: Mapping[str, Any],
         outbox: Sequence[Document],
     ) -> None:
         """Write state, event id and outbox in one single-document, version-checked write."""
-        new = {**fields, "state": state, "version": expected_version + 1, "outbox": list(outbox)}
-        if expected_version == 0:
+        version = previous.version if previous else 0
+        new = {**fields, "state": state, "version": version + 1, "outbox": list(outbox)}
+        if previous is None:
             try:
                 await self.db[kind].insert_one({"_id": key, **new, "applied": [str(event_id)]})
             except DuplicateKeyError as exc:
                 raise ConcurrentWriteError(f"{kind}/{key} was created meanwhile") from exc
             return
-        result = await self.db[kind].update_one(
-            {"_id": key, "version": expected_version},
-            {"$set": new, "$push": {"applied": str(event_id)}},
-        )
+        update: Document = {"$set": new, "$push": {"applied": str(event_id)}}
+        # Fields the new state no longer has must go (an erasure removes the profile).
+        stale = previous.fields - set(fields)
+        if stale:
+            update["$unset"] = dict.fromkeys(sorted(stale), "")
+        result = await self.db[kind].update_one({"_id": key, "version": version}, update)
         if result.matched_count == 0:
-            raise ConcurrentWriteError(f"{kind}/{key} changed since version {expected_version}")
+            raise ConcurrentWriteError(f"{kind}/{key} changed since version {version}")
 
     async def clear_outbox(self, kind: str, key: str, version: int) -> None:
         """Empty the outbox, unless a newer write replaced it meanwhile."""
@@ -141,20 +146,13 @@ class MongoStore:
         cursor = self.db["offers"].find(query).sort("_id", ASCENDING).limit(limit)
         return [offer_from_fields(doc) async for doc in cursor]
 
-    async def unsent(self, notification_ids: Sequence[UUID]) -> set[UUID]:
-        """Return those of ``notification_ids`` not yet in the ledger."""
-        wanted = [str(i) for i in notification_ids]
-        cursor = self.db["notifications"].find({"_id": {"$in": wanted}}, {"_id": 1})
-        sent = {doc["_id"] async for doc in cursor}
-        return {i for i in notification_ids if str(i) not in sent}
-
-    async def mark_sent(self, notification_ids: Sequence[UUID]) -> None:
-        """Record notifications as sent; ids already there are left alone."""
-        if not notification_ids:
-            return
+    async def claim(self, notifications: Mapping[UUID, str]) -> dict[UUID, str]:
+        """Record bodies first-writer-wins; return the recorded bodies not yet sent."""
+        if not notifications:
+            return {}
         ops = [
-            UpdateOne({"_id": str(i)}, {"$setOnInsert": {"_id": str(i)}}, upsert=True)
-            for i in notification_ids
+            UpdateOne({"_id": str(i)}, {"$setOnInsert": {"body": b, "sent": False}}, upsert=True)
+            for i, b in notifications.items()
         ]
         try:
             await self.db["notifications"].bulk_write(ops, ordered=False)
@@ -162,6 +160,15 @@ class MongoStore:
             # Two writers may upsert one id at once; the loser's collision is harmless.
             if any(e.get("code") != _DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
                 raise
+        wanted = {"_id": {"$in": [str(i) for i in notifications]}, "sent": False}
+        return {UUID(d["_id"]): d["body"] async for d in self.db["notifications"].find(wanted)}
+
+    async def mark_sent(self, notification_ids: Sequence[UUID]) -> None:
+        """Mark recorded notifications as delivered."""
+        if notification_ids:
+            await self.db["notifications"].update_many(
+                {"_id": {"$in": [str(i) for i in notification_ids]}}, {"$set": {"sent": True}}
+            )
 
 
 def offer_from_fields(doc: Mapping[str, Any]) -> Offer:

@@ -24,6 +24,8 @@ class Stored:
     version: int
     applied: frozenset[str]
     outbox: tuple[Document, ...]
+    fields: frozenset[str] = frozenset()
+    """Names of the top-level query fields it was stored with."""
 
 
 class Store(Protocol):
@@ -38,7 +40,7 @@ class Store(Protocol):
         kind: str,
         key: str,
         *,
-        expected_version: int,
+        previous: Stored | None,
         event_id: UUID,
         state: Document,
         fields: Mapping[str, Any],
@@ -46,8 +48,9 @@ class Store(Protocol):
     ) -> None:
         """Write the new state, the event id and the outbox in one single-document write.
 
-        ``fields`` are copied to the top level for queries. Raises ConcurrentWriteError
-        unless the stored version is still ``expected_version`` (0: not yet stored).
+        ``fields`` replace the top-level query fields (those of ``previous`` that are
+        not among them are removed). Raises ConcurrentWriteError unless the stored
+        aggregate is still at ``previous``'s version (``None``: not yet stored).
         """
         ...
 
@@ -83,10 +86,14 @@ class Store(Protocol):
         """Open offers for ``student`` found by index: its level and a shared skill."""
         ...
 
-    async def unsent(self, notification_ids: Sequence[UUID]) -> set[UUID]:
-        """Return those of ``notification_ids`` not yet recorded as sent."""
+    async def claim(self, notifications: Mapping[UUID, str]) -> dict[UUID, str]:
+        """Record each notification's body unless its id is recorded already.
+
+        Returns the recorded body of each of them not yet marked sent: whoever records
+        an id first decides its bytes, so one id never goes out with two bodies.
+        """
         ...
 
     async def mark_sent(self, notification_ids: Sequence[UUID]) -> None:
-        """Record notifications as sent (idempotent)."""
+        """Mark recorded notifications as delivered (idempotent)."""
         ...

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bureau.adapters.store import ConcurrentWriteError, Store
+from bureau.adapters.store import ConcurrentWriteError, Store, Stored
 from bureau.domain.matching import Offer, Student
 from bureau.schemas.common import Level
 
@@ -58,28 +58,34 @@ def student_fields(s: Student) -> dict[str, Any]:
     }
 
 
-async def put_offer(store: Store, o: Offer) -> None:
+async def write(
+    store: Store,
+    kind: str,
+    key: str,
+    fields: dict[str, Any],
+    outbox: list[dict[str, Any]] | None = None,
+) -> uuid.UUID:
+    """Commit on top of whatever is stored now; return the event id used."""
+    event_id = uuid.uuid4()
+    previous = await store.load(kind, key)
     await store.commit(
-        "offers",
-        o.offer_id,
-        expected_version=0,
-        event_id=uuid.uuid4(),
-        state={},
-        fields=offer_fields(o),
-        outbox=[],
+        kind,
+        key,
+        previous=previous,
+        event_id=event_id,
+        state=dict(fields),
+        fields=fields,
+        outbox=outbox or [],
     )
+    return event_id
+
+
+async def put_offer(store: Store, o: Offer) -> None:
+    await write(store, "offers", o.offer_id, offer_fields(o))
 
 
 async def put_student(store: Store, s: Student) -> None:
-    await store.commit(
-        "students",
-        s.student_id,
-        expected_version=0,
-        event_id=uuid.uuid4(),
-        state={},
-        fields=student_fields(s),
-        outbox=[],
-    )
+    await write(store, "students", s.student_id, student_fields(s))
 
 
 class StoreContract:
@@ -89,26 +95,9 @@ class StoreContract:
         self, store: Store
     ) -> None:
         assert await store.load("things", "k") is None
-        first, second = uuid.uuid4(), uuid.uuid4()
         entry = {"topic": "t", "key": "k", "value": "{}"}
-        await store.commit(
-            "things",
-            "k",
-            expected_version=0,
-            event_id=first,
-            state={"n": 1},
-            fields={"n": 1},
-            outbox=[entry],
-        )
-        await store.commit(
-            "things",
-            "k",
-            expected_version=1,
-            event_id=second,
-            state={"n": 2},
-            fields={"n": 2},
-            outbox=[entry, entry],
-        )
+        first = await write(store, "things", "k", {"n": 1}, [entry])
+        second = await write(store, "things", "k", {"n": 2}, [entry, entry])
         stored = await store.load("things", "k")
         assert stored is not None
         assert (stored.state, stored.version) == ({"n": 2}, 2)
@@ -116,42 +105,36 @@ class StoreContract:
         assert stored.outbox == (entry, entry)
         assert [d["n"] for d in await store.find("things", {})] == [2]
 
+    async def test_fields_the_new_state_lacks_are_removed(self, store: Store) -> None:
+        await write(store, "things", "k", {"level": "mbo-4", "gender": "female", "school": "x"})
+        await write(store, "things", "k", {"school": "x", "erased": True})
+        [doc] = await store.find("things", {})
+        assert {
+            k: v for k, v in doc.items() if k not in ("state", "applied", "outbox", "version")
+        } == {
+            "_id": "k",
+            "school": "x",
+            "erased": True,
+        }
+
     async def test_a_stale_version_is_refused(self, store: Store) -> None:
-        await store.commit(
-            "things", "k", expected_version=0, event_id=uuid.uuid4(), state={}, fields={}, outbox=[]
-        )
-        with pytest.raises(ConcurrentWriteError):
-            await store.commit(
-                "things",
-                "k",
-                expected_version=0,
-                event_id=uuid.uuid4(),
-                state={},
-                fields={},
-                outbox=[],
-            )
-        with pytest.raises(ConcurrentWriteError):
-            await store.commit(
-                "things",
-                "k",
-                expected_version=5,
-                event_id=uuid.uuid4(),
-                state={},
-                fields={},
-                outbox=[],
-            )
+        await write(store, "things", "k", {})
+        stale = Stored(state={}, version=5, applied=frozenset(), outbox=())
+        for previous in (None, stale):
+            with pytest.raises(ConcurrentWriteError):
+                await store.commit(
+                    "things",
+                    "k",
+                    previous=previous,
+                    event_id=uuid.uuid4(),
+                    state={},
+                    fields={},
+                    outbox=[],
+                )
 
     async def test_clear_outbox_only_for_its_version(self, store: Store) -> None:
         entry = {"topic": "t", "key": "k", "value": "{}"}
-        await store.commit(
-            "things",
-            "k",
-            expected_version=0,
-            event_id=uuid.uuid4(),
-            state={},
-            fields={},
-            outbox=[entry],
-        )
+        await write(store, "things", "k", {}, [entry])
         await store.clear_outbox("things", "k", version=7)
         stored = await store.load("things", "k")
         assert stored is not None
@@ -211,8 +194,11 @@ class StoreContract:
 
     async def test_notification_ledger(self, store: Store) -> None:
         a, b = uuid.uuid4(), uuid.uuid4()
-        assert await store.unsent([a, b]) == {a, b}
+        assert await store.claim({a: "a1", b: "b1"}) == {a: "a1", b: "b1"}
+        # The first body recorded stays, whoever claims the id again.
+        assert await store.claim({a: "a2"}) == {a: "a1"}
         await store.mark_sent([a])
         await store.mark_sent([a])
-        assert await store.unsent([a, b]) == {b}
+        assert await store.claim({a: "a3", b: "b3"}) == {b: "b1"}
         await store.mark_sent([])
+        assert await store.claim({}) == {}
