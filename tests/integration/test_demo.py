@@ -56,7 +56,7 @@ def test_demo_shows_every_suggestion_and_ctrl_c_stops_every_child(tmp_path: Path
             if demo.poll() is None:
                 demo.kill()
     text = out_path.read_text()
-    assert "Demo complete: every expected suggestion arrived." in text
+    assert "Demo complete: every expected suggestion and outcome arrived." in text
     for offer_id, student_id in expected_pairs():
         assert any(offer_id in line and student_id in line for line in text.splitlines())
     assert not [pid for pid in children if _alive(pid)], "a child outlived Ctrl-C"
