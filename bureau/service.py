@@ -8,6 +8,7 @@ version-checked single-document write, then deliver the outbox and clear it.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -33,6 +34,7 @@ from bureau.domain.matching import (
     offers_for_student,
     students_for_offer,
 )
+from bureau.domain.round import Round, close_round, may_rank, open_round
 from bureau.domain.statistics import OfferFacts, PlacementFacts, Row, StudentFacts, compute
 from bureau.schemas.applications import ApplicationEvent
 from bureau.schemas.envelope import BUREAU, Envelope
@@ -42,6 +44,13 @@ from bureau.schemas.offers import OfferEvent
 from bureau.schemas.organisations import OrganisationEvent, OrganisationRegisteredData
 from bureau.schemas.outcomes import Outcome, PlacementOutcome, PlacementStatus
 from bureau.schemas.research import ResearchEvent
+from bureau.schemas.rounds import (
+    ApplicantsRanked,
+    MatchingRoundClosed,
+    MatchingRoundOpened,
+    PreferencesSubmitted,
+    RoundEvent,
+)
 from bureau.schemas.students import StudentErased, StudentEvent, StudentProfile
 from bureau.topics import Topics
 
@@ -192,6 +201,130 @@ class Exchange:
             _lecture_fields,
             self.topics.lectures,
         )
+
+    # --- matching rounds ---------------------------------------------------------------
+
+    async def on_round_event(self, event: RoundEvent) -> None:
+        """Open a round, take rankings, or close it with one stable allocation."""
+        rid = event.data.round_id
+        if isinstance(event, MatchingRoundOpened):
+            follows = event.data.follows
+            previous = await self._round(follows) if follows else None
+            await self._run(
+                "rounds",
+                rid,
+                event,
+                lambda state: open_round(_load(Round, state), event.data, previous),
+                _round_fields,
+                self.topics.rounds,
+            )
+        elif isinstance(event, PreferencesSubmitted):
+            await self._take_preferences(event)
+        elif isinstance(event, ApplicantsRanked):
+            await self._take_ranking(event)
+        elif isinstance(event, MatchingRoundClosed):
+            await self._close_round(event)
+        elif event.source != BUREAU:
+            raise RejectedEventError("MatchingRoundRun may only come from bureau")
+        # A MatchingRoundRun read back is bureau's own record: nothing to apply.
+
+    async def _round(self, round_id: str) -> Round | None:
+        stored = await self.store.load("rounds", round_id)
+        return Round.model_validate(stored.state) if stored else None
+
+    async def _take_preferences(self, event: PreferencesSubmitted) -> None:
+        d = event.data
+        round_ = await self._round(d.round_id)
+        student = await self._profile(d.student_id)
+        problem = may_rank(round_, d.offer_ids)
+        if not problem and student is None:
+            problem = f"student {d.student_id} is unknown"
+        elif not problem and student is not None and student.school_id != event.source:
+            problem = "PreferencesSubmitted may only come from the student's school"
+        elif not problem and student is not None and not student.may_be_matched:
+            problem = "the student has not consented (or, under 16, their guardian has not)"
+        if not problem and round_ is not None and round_.details.follows:
+            previous = await self._round(round_.details.follows)
+            if previous is None or d.student_id not in previous.unplaced:
+                problem = f"only students unplaced in {round_.details.follows} take part"
+        if problem:
+            raise RejectedEventError(problem)
+        # Replacing the whole ranking makes a redelivery harmless; one consumer per round.
+        await self.store.put_view(
+            "round_preferences",
+            f"{d.round_id}:{d.student_id}",
+            {"round_id": d.round_id, "student_id": d.student_id, "offer_ids": list(d.offer_ids)},
+        )
+
+    async def _take_ranking(self, event: ApplicantsRanked) -> None:
+        d = event.data
+        problem = may_rank(await self._round(d.round_id), [d.offer_id])
+        if not problem:
+            offers = await self.store.get_many("offers", [d.offer_id])
+            if not offers or offers[0]["company_id"] != event.source:
+                problem = "ApplicantsRanked may only come from the offering company"
+        if problem:
+            raise RejectedEventError(problem)
+        await self.store.put_view(
+            "round_rankings",
+            f"{d.round_id}:{d.offer_id}",
+            {"round_id": d.round_id, "offer_id": d.offer_id, "student_ids": list(d.student_ids)},
+        )
+
+    async def _close_round(self, event: MatchingRoundClosed) -> None:
+        rid = event.data.round_id
+        stored = await self.store.load("rounds", rid)
+        if stored is None:
+            raise RejectedEventError(f"round {rid} is unknown")
+        if str(event.event_id) in stored.applied:
+            return  # every allocation was published before the round was marked closed
+        round_ = Round.model_validate(stored.state)
+        prefs = await self.store.find("round_preferences", {"round_id": rid})
+        ranks = await self.store.find("round_rankings", {"round_id": rid})
+        offer_ids = list(round_.details.offer_ids)
+        if round_.details.follows:
+            previous = await self._round(round_.details.follows)
+            left = previous.remaining if previous else {}
+            capacities = {o: left.get(o, 0) for o in offer_ids}
+        else:
+            books = await self.store.get_many("offers", offer_ids)
+            capacities = {b["_id"]: b["capacity"] for b in books if not b["withdrawn"]}
+        result = close_round(
+            round_,
+            event,
+            {p["student_id"]: p["offer_ids"] for p in prefs},
+            {r["offer_id"]: r["student_ids"] for r in ranks},
+            {o: c for o, c in capacities.items() if c > 0},
+        )
+        if isinstance(result, Rejected):
+            raise RejectedEventError(result.reason)
+        closed, placements, run = result
+        # Published before the round is marked closed: a crash in between recomputes the
+        # same allocation with the same event ids, which the offers' books deduplicate.
+        await self._publish_all(
+            [(self.topics.applications, p.data.offer_id, p) for p in placements]
+            + [(self.topics.rounds, rid, run)]
+        )
+        await self.store.commit(
+            "rounds",
+            rid,
+            previous=stored,
+            event_id=event.event_id,
+            state=closed.model_dump(mode="json"),
+            fields=_round_fields(closed),
+            outbox=[],
+        )
+        log.info("round_closed", placed=run.data.placed, unplaced=run.data.unplaced)
+
+    async def _publish_all(self, records: Sequence[tuple[str, str, Envelope]]) -> None:
+        # Many sends in flight at once let the producer batch them; each is still awaited.
+        for start in range(0, len(records), 1000):
+            await asyncio.gather(
+                *(
+                    self.publish(topic, key.encode(), event.model_dump_json().encode())
+                    for topic, key, event in records[start : start + 1000]
+                )
+            )
 
     # --- statistics ------------------------------------------------------------------
 
@@ -471,6 +604,10 @@ def _student_fields(record: StudentRecord) -> dict[str, Any]:
         "consent": p.may_be_matched,
         "erased": False,
     }
+
+
+def _round_fields(r: Round) -> dict[str, Any]:
+    return {"closed": r.closed, "coordinator_id": r.details.coordinator_id}
 
 
 def _lecture_fields(lecture: LectureBooking) -> dict[str, Any]:

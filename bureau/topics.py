@@ -16,6 +16,7 @@ class Purpose:
     RESEARCH = "research"
     LECTURES = "lectures"
     SPECIALISTS = "specialist-projector"
+    ROUNDS = "rounds"
 
 
 def dlq(topic: str) -> str:
@@ -74,6 +75,11 @@ class Topics:
         return self._t("specialists")
 
     @property
+    def rounds(self) -> str:
+        """Matching rounds, rankings and run records, keyed by round id."""
+        return self._t("rounds")
+
+    @property
     def matches(self) -> str:
         """Match suggestions, keyed by offer id."""
         return self._t("matches")
@@ -97,6 +103,7 @@ class Topics:
             self.research,
             self.lectures,
             self.specialists,
+            self.rounds,
         ]
 
     def all(self) -> list[str]:

@@ -84,6 +84,11 @@ class InMemoryStore:
         docs = sorted(self[collection].values(), key=lambda d: d["_id"])
         return [copy.deepcopy(d) for d in docs if all(d.get(k) == v for k, v in where.items())]
 
+    async def get_many(self, collection: str, ids: Sequence[str]) -> list[Document]:
+        """Return the documents with these ``_id``s (missing ones are left out)."""
+        docs = self[collection]
+        return [copy.deepcopy(docs[i]) for i in ids if i in docs]
+
     async def park(self, ref: str, event_id: UUID, entry: Document) -> None:
         """Keep an event until ``ref`` exists; parking it twice keeps one copy."""
         self["parked"].setdefault(

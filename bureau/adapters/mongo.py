@@ -108,6 +108,10 @@ class MongoStore:
         """Return the documents whose fields equal ``where``'s, in ``_id`` order."""
         return await self.db[collection].find(dict(where)).sort("_id", ASCENDING).to_list()
 
+    async def get_many(self, collection: str, ids: Sequence[str]) -> list[Document]:
+        """Return the documents with these ``_id``s (missing ones are left out)."""
+        return await self.db[collection].find({"_id": {"$in": list(ids)}}).to_list()
+
     async def park(self, ref: str, event_id: UUID, entry: Document) -> None:
         """Keep an event until ``ref`` exists; parking it twice keeps one copy."""
         # Events of one aggregate are parked by one consumer, in order: a clock suffices.

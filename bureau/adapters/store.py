@@ -66,6 +66,10 @@ class Store(Protocol):
         """Return the documents whose fields equal ``where``'s, in ``_id`` order."""
         ...
 
+    async def get_many(self, collection: str, ids: Sequence[str]) -> list[Document]:
+        """Return the documents with these ``_id``s (missing ones are left out)."""
+        ...
+
     async def park(self, ref: str, event_id: UUID, entry: Document) -> None:
         """Keep an event until ``ref`` exists (idempotent by event id)."""
         ...

@@ -11,11 +11,12 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from bureau.domain.decisions import Applied, Parked, Rejected, offer_ref
+from bureau.domain.decisions import Applied, IdMap, Parked, Rejected, offer_ref
 from bureau.schemas.applications import (
     ApplicationEvent,
     ApplicationRejected,
     ApplicationSubmitted,
+    PlacementAllocated,
     PlacementCompleted,
     PlacementConfirmed,
     Rejection,
@@ -94,7 +95,7 @@ class Book(BaseModel):
 
     offer: OfferDetails
     withdrawn: bool = False
-    applications: dict[str, Application] = {}
+    applications: IdMap[Application] = {}
 
     def count(self, statuses: frozenset[S]) -> int:
         """Count applications in ``statuses``."""
@@ -160,6 +161,8 @@ def apply_application_event(
     app = book.applications.get(ref.application_id)
     if isinstance(event, ApplicationSubmitted):
         return _submit(book, event, student)
+    if isinstance(event, PlacementAllocated):
+        return _allocated(book, event, student)
     if app is None:
         return Rejected(f"application {ref.application_id} is unknown for offer {ref.offer_id}")
     if app.student_id != ref.student_id:
@@ -213,6 +216,32 @@ def _submit(
     )
     new = book.model_copy(update={"applications": {**book.applications, app.application_id: app}})
     return Applied(new, (_outcome(new, app, ""),))
+
+
+def _allocated(
+    book: Book, event: PlacementAllocated, student: StudentProfile | None
+) -> Applied[Book] | Rejected | Parked:
+    ref = event.data
+    if event.source != BUREAU:
+        return Rejected("PlacementAllocated may only come from bureau's matching rounds")
+    if ref.application_id in book.applications:
+        return Rejected(f"application {ref.application_id} exists")
+    if student is None:
+        return Parked(f"student:{ref.student_id}")
+    app = Application(
+        application_id=ref.application_id,
+        student_id=ref.student_id,
+        school_id=student.school_id,
+        status=S.SUBMITTED,
+        submitted_at=event.occurred_at,
+    )
+    if book.remaining < 1 or book.withdrawn:
+        return _oversubscribed(book, app, event)
+    offered = _move(app, event, S.OFFERED, f"matching round {ref.round_id}")
+    new = book.model_copy(
+        update={"applications": {**book.applications, app.application_id: offered}}
+    )
+    return Applied(new, (_outcome(new, offered, f"matching round {ref.round_id}"),))
 
 
 def _oversubscribed(book: Book, app: Application, cause: Envelope) -> Applied[Book]:

@@ -6,7 +6,7 @@ from collections import Counter
 
 from pydantic import BaseModel, ConfigDict
 
-from bureau.domain.decisions import Applied, Rejected
+from bureau.domain.decisions import Applied, IdMap, Rejected
 from bureau.schemas.lectures import (
     Booking,
     GuestLectureBooked,
@@ -32,7 +32,7 @@ class Question(BaseModel):
 
     details: QuestionDetails
     closed: bool = False
-    teams: dict[str, TeamProposal] = {}
+    teams: IdMap[TeamProposal] = {}
 
 
 def apply_research_event(

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BeforeValidator, SerializerFunctionWrapHandler, WrapSerializer
 
 from bureau.schemas.envelope import Envelope
 from bureau.schemas.outcomes import Outcome
 
 S = TypeVar("S")
+V = TypeVar("V")
+
+
+def _from_entries(value: Any) -> Any:
+    if isinstance(value, list):
+        return {entry["key"]: entry["value"] for entry in value}
+    return value
+
+
+def _to_entries(value: dict[str, Any], handler: SerializerFunctionWrapHandler) -> Any:
+    return [{"key": k, "value": v} for k, v in sorted(handler(value).items())]
+
+
+IdMap = Annotated[dict[str, V], BeforeValidator(_from_entries), WrapSerializer(_to_entries)]
+"""A mapping keyed by ids, stored as ``[{"key": id, "value": ...}]``: ids may contain
+dots, which MongoDB refuses in field names (and FerretDB refuses nested arrays)."""
 
 
 @dataclass(frozen=True)

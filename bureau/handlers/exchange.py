@@ -20,6 +20,7 @@ from bureau.schemas.lectures import lecture_event, specialist_event
 from bureau.schemas.offers import offer_event
 from bureau.schemas.organisations import organisation_event
 from bureau.schemas.research import research_event
+from bureau.schemas.rounds import round_event
 from bureau.schemas.students import student_event
 from bureau.service import Exchange, RejectedEventError
 from bureau.settings import Settings
@@ -57,6 +58,7 @@ def register(broker: KafkaBroker, *, exchange: Exchange, settings: Settings) -> 
     )
     subscribe(Purpose.RESEARCH, {t.research: Route(research_event, exchange.on_research_event)})
     subscribe(Purpose.LECTURES, {t.lectures: Route(lecture_event, exchange.on_lecture_event)})
+    subscribe(Purpose.ROUNDS, {t.rounds: Route(round_event, exchange.on_round_event)})
     subscribe(
         Purpose.SPECIALISTS,
         {t.specialists: Route(specialist_event, exchange.on_specialist_event)},

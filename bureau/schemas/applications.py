@@ -107,6 +107,19 @@ class PlacementCompleted(Envelope):
     data: Evaluation
 
 
+class Allocation(ApplicationRef):
+    """A place a matching round allocated."""
+
+    round_id: Identifier
+
+
+class PlacementAllocated(Envelope):
+    """A matching round placed the student here: an offered place to accept or decline."""
+
+    event_type: Literal["PlacementAllocated"]
+    data: Allocation
+
+
 ApplicationEvent = Annotated[
     ApplicationSubmitted
     | ApplicationWithdrawn
@@ -116,7 +129,8 @@ ApplicationEvent = Annotated[
     | PlacementAccepted
     | PlacementDeclined
     | PlacementConfirmed
-    | PlacementCompleted,
+    | PlacementCompleted
+    | PlacementAllocated,
     Field(discriminator="event_type"),
 ]
 application_event: TypeAdapter[ApplicationEvent] = TypeAdapter(ApplicationEvent)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bureau.schemas import applications as app
-from bureau.schemas import lectures, offers, organisations, research, students
+from bureau.schemas import lectures, offers, organisations, research, rounds, students
 from bureau.schemas.envelope import Envelope
 from bureau.schemas.matches import MatchSuggested
 from bureau.schemas.outcomes import PlacementOutcome
@@ -66,6 +66,7 @@ CATALOG: tuple[Channel, ...] = (
             app.PlacementDeclined,
             app.PlacementConfirmed,
             app.PlacementCompleted,
+            app.PlacementAllocated,
         ),
     ),
     Channel(
@@ -99,6 +100,21 @@ CATALOG: tuple[Channel, ...] = (
         "the specialist's company",
         "Specialists companies make available for guest lectures.",
         (lectures.SpecialistAvailable,),
+    ),
+    Channel(
+        "rounds",
+        "bureau.rounds.v1",
+        "round id",
+        "the coordinator (open, close); schools (preferences); companies (rankings); "
+        "bureau (the run record)",
+        "Matching rounds: ranked preferences in, one stable allocation out.",
+        (
+            rounds.MatchingRoundOpened,
+            rounds.PreferencesSubmitted,
+            rounds.ApplicantsRanked,
+            rounds.MatchingRoundClosed,
+            rounds.MatchingRoundRun,
+        ),
     ),
     Channel(
         "matches",

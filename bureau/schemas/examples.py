@@ -221,6 +221,61 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "region": "4382",
         },
     ),
+    "PlacementAllocated": _e(
+        "PlacementAllocated",
+        "bureau",
+        "26",
+        {
+            **_APP,
+            "application_id": "spring-2027.st-7f3a",
+            "round_id": "spring-2027",
+        },
+    ),
+    "MatchingRoundOpened": _e(
+        "MatchingRoundOpened",
+        "cscmra",
+        "27",
+        {
+            "round_id": "spring-2027",
+            "coordinator_id": "cscmra",
+            "offer_ids": ["soc-analyst", "pentest", "cloud-ops"],
+        },
+    ),
+    "PreferencesSubmitted": _e(
+        "PreferencesSubmitted",
+        _SCHOOL,
+        "28",
+        {
+            "round_id": "spring-2027",
+            "student_id": "st-7f3a",
+            "offer_ids": ["soc-analyst", "cloud-ops"],
+        },
+    ),
+    "ApplicantsRanked": _e(
+        "ApplicantsRanked",
+        _COMPANY,
+        "29",
+        {
+            "round_id": "spring-2027",
+            "offer_id": "soc-analyst",
+            "student_ids": ["st-c4d1", "st-7f3a"],
+        },
+    ),
+    "MatchingRoundClosed": _e("MatchingRoundClosed", "cscmra", "30", {"round_id": "spring-2027"}),
+    "MatchingRoundRun": _e(
+        "MatchingRoundRun",
+        "bureau",
+        "31",
+        {
+            "round_id": "spring-2027",
+            "algorithm_version": "deferred-acceptance/student-proposing/1",
+            "inputs_hash": "sha256:" + "0" * 64,
+            "students": 120,
+            "places": 95,
+            "placed": 91,
+            "unplaced": 29,
+        },
+    ),
     "MatchSuggested": _e(
         "MatchSuggested",
         "bureau",

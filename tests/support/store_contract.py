@@ -153,6 +153,12 @@ class StoreContract:
         await store.put_view("applications", "a-1", None)
         assert [d["_id"] for d in await store.find("applications", {})] == ["a-2"]
 
+    async def test_get_many_returns_the_existing_ones(self, store: Store) -> None:
+        for key in ("a", "b", "c"):
+            await write(store, "things", key, {"k": key})
+        found = await store.get_many("things", ["c", "a", "zz"])
+        assert sorted(d["k"] for d in found) == ["a", "c"]
+
     async def test_parking_keeps_one_copy_in_order_until_unparked(self, store: Store) -> None:
         a, b = uuid.uuid4(), uuid.uuid4()
         await store.park("offer:o-1", a, {"topic": "t", "key": "o-1", "value": "A"})
