@@ -1,44 +1,42 @@
-"""The first matching rule: an eligible level and at least one shared skill.
+"""Continuous matching: suggest eligible students for an offer and offers for a student.
 
-Pure and synchronous: no I/O. The matching-engine work replaces the rule
-(eligibility, score, reasons) without changing how it is called.
+Pure and synchronous: no I/O. Eligibility lives in ``eligibility``, the score and its
+reasons in ``scoring``; this module ranks and names the suggestions. These functions
+rank the candidates they are given (a full scan of them); ``index.CandidateIndex``
+finds the same top-K without looking at every student.
 """
 
 from __future__ import annotations
 
+import heapq
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bureau.schemas.common import Level
+from bureau.domain.eligibility import (
+    DEFAULT_RULES,
+    Rules,
+    offer_is_open,
+    travel_km,
+    why_ineligible,
+)
+from bureau.domain.model import Offer, Student
+from bureau.domain.scoring import DEFAULT_WEIGHTS, OfferScorer, Weights, explain, score_value
+
+__all__ = [
+    "MATCH_NAMESPACE",
+    "Offer",
+    "Student",
+    "Suggestion",
+    "offers_for_student",
+    "students_for_offer",
+    "suggest",
+    "suggestion_for",
+    "suggestion_id",
+]
 
 MATCH_NAMESPACE = uuid.UUID("6f1d7c3e-3c1a-4c55-9a59-3a4f0d2b8e10")
 """Namespace of suggestion ids; fixed forever so that a replay yields the same ids."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Offer:
-    """An internship place as matching sees it."""
-
-    offer_id: str
-    company_id: str
-    title: str
-    levels: frozenset[Level]
-    skills: frozenset[str]
-    region: str
-    capacity: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class Student:
-    """A pseudonymous student as matching sees it."""
-
-    student_id: str
-    school_id: str
-    level: Level
-    skills: frozenset[str]
-    region: str
-    consent: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,37 +57,82 @@ def suggestion_id(offer_id: str, student_id: str) -> uuid.UUID:
     return uuid.uuid5(MATCH_NAMESPACE, f"MatchSuggested/{offer_id}/{student_id}")
 
 
-def suggest(offer: Offer, student: Student) -> Suggestion | None:
-    """Return the suggestion of ``student`` for ``offer``, or None if they do not match."""
-    if not student.consent or offer.capacity < 1 or student.level not in offer.levels:
-        return None
-    shared = sorted(offer.skills & student.skills)
-    if not shared:
-        return None
-    reasons = (f"level {student.level.value} is accepted", f"shared skills: {', '.join(shared)}")
+def suggestion_for(
+    offer: Offer, student: Student, weights: Weights = DEFAULT_WEIGHTS
+) -> Suggestion:
+    """The suggestion of a pair already known to be eligible."""
+    score = explain(offer, student, weights)
     return Suggestion(
         suggestion_id=suggestion_id(offer.offer_id, student.student_id),
         offer_id=offer.offer_id,
         company_id=offer.company_id,
         student_id=student.student_id,
         school_id=student.school_id,
-        score=round(len(shared) / len(offer.skills), 4),
-        reasons=reasons,
+        score=score.value,
+        reasons=score.reasons,
     )
 
 
-def _ranked(suggestions: Iterable[Suggestion | None], limit: int) -> list[Suggestion]:
-    found = [s for s in suggestions if s is not None]
-    # Ties break on ids so that equal input always gives equal output.
-    found.sort(key=lambda s: (-s.score, s.student_id, s.offer_id))
-    return found[:limit]
+def suggest(
+    offer: Offer,
+    student: Student,
+    *,
+    weights: Weights = DEFAULT_WEIGHTS,
+    rules: Rules = DEFAULT_RULES,
+) -> Suggestion | None:
+    """Return the suggestion of ``student`` for ``offer``, or None if they do not match."""
+    if why_ineligible(offer, student, rules) is not None:
+        return None
+    return suggestion_for(offer, student, weights)
 
 
-def students_for_offer(offer: Offer, students: Iterable[Student], limit: int) -> list[Suggestion]:
+def students_for_offer(
+    offer: Offer,
+    students: Iterable[Student],
+    limit: int,
+    *,
+    weights: Weights = DEFAULT_WEIGHTS,
+    rules: Rules = DEFAULT_RULES,
+) -> list[Suggestion]:
     """Rank the students who match ``offer``, best first, at most ``limit``."""
-    return _ranked((suggest(offer, s) for s in students), limit)
+    if limit < 1 or not offer_is_open(offer):
+        return []
+    scorer = OfferScorer(offer, weights)
+    scored = [
+        (-scorer.value(s, len(offer.skills & s.skills), travel_km(offer, s)), s.student_id, s)
+        for s in students
+        if why_ineligible(offer, s, rules) is None
+    ]
+    # Ties break on ids so that equal input always gives equal output.
+    best = heapq.nsmallest(limit, scored, key=lambda t: (t[0], t[1]))
+    return [suggestion_for(offer, s, weights) for _, _, s in best]
 
 
-def offers_for_student(student: Student, offers: Iterable[Offer], limit: int) -> list[Suggestion]:
+def offers_for_student(
+    student: Student,
+    offers: Iterable[Offer],
+    limit: int,
+    *,
+    weights: Weights = DEFAULT_WEIGHTS,
+    rules: Rules = DEFAULT_RULES,
+) -> list[Suggestion]:
     """Rank the offers that match ``student``, best first, at most ``limit``."""
-    return _ranked((suggest(o, student) for o in offers), limit)
+    if limit < 1 or not student.consent:
+        return []
+    scored = [
+        (
+            -score_value(
+                o,
+                student,
+                shared=len(o.skills & student.skills),
+                km=travel_km(o, student),
+                weights=weights,
+            ),
+            o.offer_id,
+            o,
+        )
+        for o in offers
+        if why_ineligible(o, student, rules) is None
+    ]
+    best = heapq.nsmallest(limit, scored, key=lambda t: (t[0], t[1]))
+    return [suggestion_for(o, student, weights) for _, _, o in best]

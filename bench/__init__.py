@@ -1,0 +1,3 @@
+"""Benchmarks (not tests): run with ``python -m bench.<name>``."""
+
+__all__: list[str] = []

@@ -1,0 +1,183 @@
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bureau.domain.index import CandidateIndex
+from bureau.domain.matching import Offer, Student, offers_for_student, students_for_offer
+from bureau.domain.scoring import Weights
+from bureau.schemas.common import Level, Period
+from tests.support.store_contract import make_offer, make_student
+
+AREAS = ["1012", "1013", "1091", "1181", "2011", "2511", "3011", "3511", "6211", "9711"]
+SKILLS = ["python", "linux", "go", "sql", "excel", "cad"]
+THEMES = ["cloud", "data", "cybersecurity"]
+# Few levels, so that an offer has enough candidates for the index's bounds to matter.
+LEVELS = [Level.MBO_4, Level.HBO, Level.WO]
+PERIODS = [
+    None,
+    Period(start=date(2027, 2, 1), end=date(2027, 6, 30)),
+    Period(start=date(2027, 6, 1), end=date(2027, 12, 31)),
+]
+
+
+def _subset(
+    items: list[str], min_size: int = 0, max_size: int = 3
+) -> st.SearchStrategy[frozenset[str]]:
+    return st.frozensets(st.sampled_from(items), min_size=min_size, max_size=max_size)
+
+
+STUDENT_IDS = [f"s-{i}" for i in range(25)]
+# Distance-heavy weights make far students with more shared skills lose to near ones
+# with fewer, which is where a wrong bound in the index would show.
+WEIGHTS = [
+    Weights(),
+    Weights(skills=0.2, theme=0.3, level=0.1, distance=0.4, nearby_km=0, far_km=60),
+]
+
+students = st.builds(
+    Student,
+    student_id=st.sampled_from(STUDENT_IDS),
+    school_id=st.just("roc"),
+    level=st.sampled_from(LEVELS),
+    skills=_subset(SKILLS, max_size=4),
+    region=st.sampled_from(AREAS),
+    consent=st.sampled_from([True, True, True, False]),
+    available=st.sampled_from(PERIODS),
+    themes=_subset(THEMES, max_size=2),
+    max_travel_km=st.sampled_from([None, 10, 40, 200]),
+)
+
+offers = st.builds(
+    Offer,
+    offer_id=st.sampled_from([f"o-{i}" for i in range(8)]),
+    company_id=st.just("acme"),
+    title=st.just("Intern"),
+    levels=st.frozensets(st.sampled_from(LEVELS), min_size=1, max_size=2),
+    skills=_subset(SKILLS, min_size=1),
+    region=st.sampled_from(AREAS),
+    capacity=st.integers(0, 3),
+    filled=st.integers(0, 1),
+    withdrawn=st.sampled_from([False, False, False, True]),
+    period=st.sampled_from(PERIODS),
+    themes=_subset(THEMES, max_size=2),
+    remote=st.booleans(),
+)
+
+OFFER_IDS = [f"o-{i}" for i in range(8)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(students, min_size=5, max_size=40),
+    st.lists(offers, min_size=1, max_size=12),
+    st.lists(st.sampled_from(STUDENT_IDS), max_size=4),
+    st.lists(st.sampled_from(OFFER_IDS), max_size=3),
+    st.lists(offers, min_size=1, max_size=3),
+    st.sampled_from(WEIGHTS),
+)
+def test_the_index_finds_what_a_full_scan_finds(
+    upserted_students: list[Student],
+    upserted_offers: list[Offer],
+    removed_students: list[str],
+    removed_offers: list[str],
+    new_offers: list[Offer],
+    weights: Weights,
+) -> None:
+    index = CandidateIndex(weights=weights)
+    # Repeated ids replace earlier versions, as a profile update does.
+    live_students = {s.student_id: s for s in upserted_students}
+    live_offers = {o.offer_id: o for o in upserted_offers}
+    for student in upserted_students:
+        index.upsert_student(student)
+    for offer in upserted_offers:
+        index.upsert_offer(offer)
+    for student_id in removed_students:
+        index.remove_student(student_id)
+        live_students.pop(student_id, None)
+    for offer_id in removed_offers:
+        index.remove_offer(offer_id)
+        live_offers.pop(offer_id, None)
+
+    for offer in [*live_offers.values(), *new_offers]:
+        for k in (1, 3, 20):
+            expected = students_for_offer(offer, live_students.values(), k, weights=weights)
+            assert index.students_for_offer(offer, k) == expected
+    for student in upserted_students:
+        for k in (1, 3, 20):
+            expected = offers_for_student(student, live_offers.values(), k, weights=weights)
+            assert index.offers_for_student(student, k) == expected
+
+
+def test_a_query_reads_only_nearby_regions_and_accepted_levels() -> None:
+    index = CandidateIndex()
+    index.upsert_student(make_student("s-near"))
+    index.upsert_student(make_student("s-far", region="9711"))
+    index.upsert_student(make_student("s-wo", level=Level.WO))
+    index.upsert_student(make_student("s-silent", consent=False))
+    assert index.student_count == 3
+    found = index.students_for_offer(make_offer(), 10)
+    assert [s.student_id for s in found] == ["s-near"]
+
+
+def test_a_nearer_student_with_fewer_skills_can_come_first() -> None:
+    offer = make_offer(levels=frozenset({Level.MBO_4}), themes=frozenset({"cloud"}))
+    # Both skills but 147 km away (0.5 + 0.1) vs one skill, the theme and near (0.75).
+    far = make_student("a-far", region="9711", max_travel_km=300, skills=offer.skills)
+    near = make_student("z-near", themes=frozenset({"cloud"}))
+    index = CandidateIndex()
+    index.upsert_student(far)
+    index.upsert_student(near)
+    assert [s.student_id for s in index.students_for_offer(offer, 1)] == ["z-near"]
+
+
+def test_a_tie_across_skill_groups_breaks_on_id() -> None:
+    offer = make_offer(levels=frozenset({Level.MBO_4}))
+    far = make_student("z-far", region="9711", max_travel_km=300, skills=offer.skills)
+    near = make_student("a-near")
+    index = CandidateIndex()
+    index.upsert_student(far)
+    index.upsert_student(near)
+    [a, z] = students_for_offer(offer, [far, near], 2)
+    assert a.score == z.score
+    assert index.students_for_offer(offer, 1) == [a]
+
+
+def test_updates_and_removals_take_effect() -> None:
+    index = CandidateIndex()
+    index.upsert_student(make_student("s-1"))
+    index.upsert_offer(make_offer("o-1"))
+    assert [s.offer_id for s in index.offers_for_student(make_student("s-1"), 5)] == ["o-1"]
+
+    index.upsert_student(make_student("s-1", skills=frozenset({"excel"})))
+    assert index.students_for_offer(make_offer("o-1"), 5) == []
+    index.upsert_offer(make_offer("o-1", filled=1))
+    assert index.offer_count == 0
+    assert index.offers_for_student(make_student("s-1"), 5) == []
+
+    index.upsert_student(make_student("s-1"))
+    index.remove_student("s-1")
+    index.remove_student("never-seen")
+    assert len(index) == 0
+    assert index.students_for_offer(make_offer("o-1"), 5) == []
+
+
+def test_remote_offers_reach_students_anywhere() -> None:
+    index = CandidateIndex()
+    index.upsert_offer(make_offer("o-remote", region="9711", remote=True))
+    index.upsert_offer(make_offer("o-groningen", region="9711"))
+    index.upsert_student(make_student("s-maastricht", region="6211"))
+    found = index.offers_for_student(make_student("s-maastricht", region="6211"), 5)
+    assert [s.offer_id for s in found] == ["o-remote"]
+    remote = make_offer("o-remote", region="9711", remote=True)
+    assert [s.student_id for s in index.students_for_offer(remote, 5)] == ["s-maastricht"]
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+def test_no_limit_no_candidates(limit: int) -> None:
+    index = CandidateIndex(weights=Weights(skills=1))
+    index.upsert_student(make_student())
+    index.upsert_offer(make_offer())
+    assert index.students_for_offer(make_offer(), limit) == []
+    assert index.offers_for_student(make_student(), limit) == []
