@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bureau.schemas import InternshipOffered, StudentRegistered
@@ -139,3 +139,129 @@ def offered(**kwargs: Any) -> InternshipOffered:
 def registered(**kwargs: Any) -> StudentRegistered:
     """Return a validated StudentRegistered."""
     return StudentRegistered.model_validate(student(**kwargs))
+
+
+def regional_organisation(
+    organisation_id: str,
+    kind: str,
+    *,
+    region: str,
+    themes: tuple[str, ...] = (),
+    levels: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Return an OrganisationRegistered event for an organisation in ``region``."""
+    data: dict[str, Any] = {
+        "organisation_id": organisation_id,
+        "kind": kind,
+        "name": organisation_id.replace("-", " ").title(),
+        "region": region,
+        "themes": list(themes),
+    }
+    if levels:
+        data["levels"] = list(levels)
+    return envelope("OrganisationRegistered", organisation_id, data)
+
+
+def question(
+    question_id: str,
+    *,
+    owner_id: str,
+    kind: str = "research",
+    levels: tuple[str, ...] = ("hbo", "wo"),
+    composition: tuple[tuple[str, int], ...] = (),
+    team_min: int = 1,
+    team_max: int = 6,
+    themes: tuple[str, ...] = (),
+    region: str = "1012",
+    deadline: date = date(2027, 6, 30),
+) -> dict[str, Any]:
+    """Return a ResearchQuestionPosted event; ``composition`` is (level, at least) pairs."""
+    data = {
+        "question_id": question_id,
+        "owner_id": owner_id,
+        "kind": kind,
+        "title": f"Question {question_id}",
+        "levels": list(levels),
+        "themes": list(themes),
+        "region": region,
+        "team_min": team_min,
+        "team_max": team_max,
+        "composition": [{"level": lv, "at_least": n} for lv, n in composition],
+        "deadline": deadline.isoformat(),
+    }
+    return envelope("ResearchQuestionPosted", owner_id, data)
+
+
+def question_closed(question_id: str, *, source: str) -> dict[str, Any]:
+    """Return a ResearchQuestionClosed event."""
+    return envelope("ResearchQuestionClosed", source, {"question_id": question_id})
+
+
+def team(
+    question_id: str, team_id: str, members: tuple[tuple[str, str], ...], *, source: str
+) -> dict[str, Any]:
+    """Return a ResearchTeamProposed event; ``members`` are (student id, level) pairs."""
+    data = {
+        "question_id": question_id,
+        "team_id": team_id,
+        "members": [{"student_id": sid, "level": lv} for sid, lv in members],
+    }
+    return envelope("ResearchTeamProposed", source, data)
+
+
+def specialist(
+    specialist_id: str,
+    *,
+    company_id: str = "acme-security",
+    levels: tuple[str, ...] = ("mbo-4", "hbo"),
+    themes: tuple[str, ...] = (),
+    available: tuple[date, date] = (date(2027, 1, 1), date(2027, 6, 30)),
+    region: str = "1012",
+) -> dict[str, Any]:
+    """Return a SpecialistAvailable event."""
+    data = {
+        "specialist_id": specialist_id,
+        "company_id": company_id,
+        "expertise": f"Expertise of {specialist_id}",
+        "themes": list(themes),
+        "levels": list(levels),
+        "available": {"start": available[0].isoformat(), "end": available[1].isoformat()},
+        "region": region,
+    }
+    return envelope("SpecialistAvailable", company_id, data)
+
+
+def lecture_request(
+    request_id: str,
+    *,
+    school_id: str = "roc-amsterdam",
+    level: str = "mbo-4",
+    window: tuple[date, date] = (date(2027, 3, 1), date(2027, 3, 31)),
+    themes: tuple[str, ...] = (),
+    region: str = "1012",
+) -> dict[str, Any]:
+    """Return a GuestLectureRequested event."""
+    data = {
+        "request_id": request_id,
+        "school_id": school_id,
+        "topic": f"Lecture {request_id}",
+        "themes": list(themes),
+        "level": level,
+        "window": {"start": window[0].isoformat(), "end": window[1].isoformat()},
+        "region": region,
+    }
+    return envelope("GuestLectureRequested", school_id, data)
+
+
+def lecture_booking(
+    request_id: str, specialist_id: str, on: date, *, school_id: str = "roc-amsterdam"
+) -> dict[str, Any]:
+    """Return a GuestLectureBooked event, sent by the requesting school."""
+    data = {"request_id": request_id, "specialist_id": specialist_id, "on": on.isoformat()}
+    return envelope("GuestLectureBooked", school_id, data)
+
+
+def lecture_cancellation(request_id: str, *, source: str = "roc-amsterdam") -> dict[str, Any]:
+    """Return a GuestLectureCancelled event."""
+    data = {"request_id": request_id, "reason": "ill"}
+    return envelope("GuestLectureCancelled", source, data)
