@@ -16,11 +16,11 @@ demo: $(BIN)/bureau
 	$(BIN)/bureau demo
 
 lint: $(BIN)/bureau
-	$(BIN)/ruff check bureau tests
-	$(BIN)/ruff format --check bureau tests
+	$(BIN)/ruff check bureau tests bench
+	$(BIN)/ruff format --check bureau tests bench
 
 typecheck: $(BIN)/bureau
-	$(BIN)/mypy --strict bureau tests
+	$(BIN)/mypy --strict bureau tests bench
 
 unit: $(BIN)/bureau
 	$(BIN)/pytest tests/unit

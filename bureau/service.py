@@ -36,11 +36,15 @@ from bureau.domain.matching import (
 )
 from bureau.domain.round import Round, close_round, may_rank, open_round
 from bureau.domain.statistics import OfferFacts, PlacementFacts, Row, StudentFacts, compute
-from bureau.schemas.applications import ApplicationEvent
+from bureau.schemas.applications import (
+    ApplicationEvent,
+    ApplicationSubmitted,
+    PlacementAllocated,
+)
 from bureau.schemas.envelope import BUREAU, Envelope
 from bureau.schemas.lectures import LectureEvent, SpecialistDetails, SpecialistEvent
 from bureau.schemas.matches import MatchSuggested, MatchSuggestedData
-from bureau.schemas.offers import OfferEvent
+from bureau.schemas.offers import OfferEvent, WorkMode
 from bureau.schemas.organisations import OrganisationEvent, OrganisationRegisteredData
 from bureau.schemas.outcomes import Outcome, PlacementOutcome, PlacementStatus
 from bureau.schemas.research import ResearchEvent
@@ -115,7 +119,9 @@ class Exchange:
             "students",
             event.data.student_id,
             event,
-            lambda state: Applied(_record(state, event.data)),
+            lambda state: (
+                _owned(state, "school_id", event.source) or Applied(_record(state, event.data))
+            ),
             _student_fields,
             self.topics.students,
         )
@@ -132,7 +138,7 @@ class Exchange:
             "specialists",
             data.specialist_id,
             event,
-            lambda _: Applied(data),
+            lambda state: _owned(state, "company_id", event.source) or Applied(data),
             lambda d: {"company_id": d.company_id, "themes": sorted(d.themes)},
             self.topics.specialists,
         )
@@ -162,6 +168,10 @@ class Exchange:
     async def on_application_event(self, event: ApplicationEvent) -> None:
         """Move an application through its lifecycle; tell the student's school."""
         student = await self._profile(event.data.student_id)
+        if student is None and isinstance(event, ApplicationSubmitted | PlacementAllocated):
+            stored = await self.store.load("students", event.data.student_id)
+            if stored is not None:  # a tombstone: waiting would wait forever
+                raise RejectedEventError(f"student {event.data.student_id} was erased")
         await self._run(
             "offers",
             event.data.offer_id,
@@ -397,6 +407,7 @@ class Exchange:
             state=decision.state.model_dump(mode="json"),
             fields=fields(decision.state),
             outbox=outbox,
+            also_applied=[e.event_id for e in decision.emitted],
         )
         await self._deliver(kind, key, version + 1, outbox)
         log.info("event_applied", outcomes=len(decision.outcomes))
@@ -442,7 +453,8 @@ class Exchange:
         log.info("event_parked", waiting_for=ref)
         # The reference may have arrived while this event was parked: look again.
         kind, _, ref_key = ref.partition(":")
-        if await self.store.load(f"{kind}s", ref_key) is not None:
+        found = await self.store.load(f"{kind}s", ref_key)
+        if found is not None and not found.state.get("erased"):
             await self._redrive(ref)
 
     async def _redrive(self, ref: str) -> None:
@@ -513,6 +525,16 @@ class _Tombstone(BaseModel):
 
     school_id: str
     erased: bool = True
+
+
+def _owned(state: Document | None, owner_field: str, source: str) -> Rejected | None:
+    """Refuse a profile change from anyone but the profile's owner (school or company)."""
+    if state is None or state.get("erased"):
+        return None
+    owner = state.get("profile", state).get(owner_field)
+    if owner is not None and owner != source:
+        return Rejected(f"{source} may not change a profile that belongs to {owner}")
+    return None
 
 
 def _load(model: type[S], state: Document | None) -> S | None:
@@ -587,6 +609,8 @@ def _offer_fields(book: Book) -> dict[str, Any]:
         "withdrawn": book.withdrawn,
         "filled": book.filled,
         "capacity": book.remaining,
+        "period": o.period.model_dump(mode="json") if o.period else None,
+        "remote": o.mode is WorkMode.REMOTE,
     }
 
 
@@ -602,6 +626,7 @@ def _student_fields(record: StudentRecord) -> dict[str, Any]:
         "themes": sorted(p.themes),
         "region": p.region,
         "consent": p.may_be_matched,
+        "available": p.available.model_dump(mode="json") if p.available else None,
         "erased": False,
     }
 
@@ -628,6 +653,10 @@ def offer_for_matching(book: Book) -> Offer:
         skills=o.skills,
         region=o.region,
         capacity=book.remaining,
+        withdrawn=book.withdrawn,
+        period=o.period,
+        remote=o.mode is WorkMode.REMOTE,
+        themes=frozenset(t.value for t in o.themes),
     )
 
 
@@ -640,6 +669,8 @@ def student_for_matching(p: StudentProfile) -> Student:
         skills=p.skills,
         region=p.region,
         consent=p.may_be_matched,
+        available=p.available,
+        themes=frozenset(t.value for t in p.themes),
     )
 
 

@@ -48,13 +48,14 @@ class InMemoryStore:
         state: Document,
         fields: Mapping[str, Any],
         outbox: Sequence[Document],
+        also_applied: Sequence[UUID] = (),
     ) -> None:
         """Write state, event id and outbox at once, if the version is still expected."""
         old = self[kind].get(key)
         expected_version = previous.version if previous else 0
         if (old["version"] if old else 0) != expected_version:
             raise ConcurrentWriteError(f"{kind}/{key} changed since version {expected_version}")
-        applied = [*(old["applied"] if old else []), str(event_id)]
+        applied = [*(old["applied"] if old else []), *(str(i) for i in (event_id, *also_applied))]
         self[kind][key] = copy.deepcopy(
             {
                 "_id": key,

@@ -19,7 +19,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from bureau.adapters.store import ConcurrentWriteError, Document, Stored
 from bureau.domain.matching import Offer, Student
-from bureau.schemas.common import Level
+from bureau.schemas.common import Level, Period
 
 _DUPLICATE_KEY = 11000
 _INTERNAL = frozenset({"_id", "state", "version", "applied", "outbox"})
@@ -74,17 +74,19 @@ class MongoStore:
         state: Document,
         fields: Mapping[str, Any],
         outbox: Sequence[Document],
+        also_applied: Sequence[UUID] = (),
     ) -> None:
         """Write state, event id and outbox in one single-document, version-checked write."""
         version = previous.version if previous else 0
+        applied = [str(i) for i in (event_id, *also_applied)]
         new = {**fields, "state": state, "version": version + 1, "outbox": list(outbox)}
         if previous is None:
             try:
-                await self.db[kind].insert_one({"_id": key, **new, "applied": [str(event_id)]})
+                await self.db[kind].insert_one({"_id": key, **new, "applied": applied})
             except DuplicateKeyError as exc:
                 raise ConcurrentWriteError(f"{kind}/{key} was created meanwhile") from exc
             return
-        update: Document = {"$set": new, "$push": {"applied": str(event_id)}}
+        update: Document = {"$set": new, "$push": {"applied": {"$each": applied}}}
         # Fields the new state no longer has must go (an erasure removes the profile).
         stale = previous.fields - set(fields)
         if stale:
@@ -185,6 +187,9 @@ def offer_from_fields(doc: Mapping[str, Any]) -> Offer:
         skills=frozenset(doc["skills"]),
         region=doc["region"],
         capacity=doc["capacity"],
+        period=Period.model_validate(period) if (period := doc.get("period")) else None,
+        remote=doc.get("remote", False),
+        themes=frozenset(doc.get("themes", ())),
     )
 
 
@@ -197,4 +202,6 @@ def student_from_fields(doc: Mapping[str, Any]) -> Student:
         skills=frozenset(doc["skills"]),
         region=doc["region"],
         consent=doc["consent"],
+        available=Period.model_validate(available) if (available := doc.get("available")) else None,
+        themes=frozenset(doc.get("themes", ())),
     )

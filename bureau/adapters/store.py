@@ -45,8 +45,12 @@ class Store(Protocol):
         state: Document,
         fields: Mapping[str, Any],
         outbox: Sequence[Document],
+        also_applied: Sequence[UUID] = (),
     ) -> None:
         """Write the new state, the event id and the outbox in one single-document write.
+
+        ``also_applied`` are ids of events the decision itself emitted onto this
+        aggregate's topic: reading them back must change nothing.
 
         ``fields`` replace the top-level query fields (those of ``previous`` that are
         not among them are removed). Raises ConcurrentWriteError unless the stored

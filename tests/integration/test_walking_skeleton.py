@@ -65,6 +65,7 @@ async def test_partner_events_become_projections_and_match_suggestions(settings:
     assert match["data"]["reasons"] == [
         "level mbo-4 is accepted",
         "shared skills: linux, networking",
+        "theme: cybersecurity",
     ]
 
 
