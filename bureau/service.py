@@ -18,13 +18,20 @@ from typing import Any, Protocol, TypeVar
 import structlog
 from pydantic import BaseModel
 
-from bureau.adapters.store import Document, Store
+from bureau.adapters.store import Document, Store, Stored
 from bureau.domain.book import Application, Book, apply_application_event, apply_offer_event
 from bureau.domain.collaboration import (
     LectureBooking,
     Question,
     apply_lecture_event,
     apply_research_event,
+)
+from bureau.domain.collaboration_matching import (
+    Pairing,
+    propose_team,
+    requests_for_specialist,
+    schools_for_question,
+    specialists_for_request,
 )
 from bureau.domain.decisions import Applied, Parked, Rejected, offer_ref, student_ref
 from bureau.domain.matching import (
@@ -42,12 +49,28 @@ from bureau.schemas.applications import (
     PlacementAllocated,
 )
 from bureau.schemas.envelope import BUREAU, Envelope
-from bureau.schemas.lectures import LectureEvent, SpecialistDetails, SpecialistEvent
-from bureau.schemas.matches import MatchSuggested, MatchSuggestedData
+from bureau.schemas.lectures import (
+    GuestLectureRequested,
+    LectureEvent,
+    SpecialistDetails,
+    SpecialistEvent,
+)
+from bureau.schemas.matches import (
+    LectureMatchData,
+    LectureMatchSuggested,
+    MatchSuggested,
+    MatchSuggestedData,
+    ResearchMatchData,
+    ResearchMatchSuggested,
+)
 from bureau.schemas.offers import OfferEvent, WorkMode
 from bureau.schemas.organisations import OrganisationEvent, OrganisationRegisteredData
 from bureau.schemas.outcomes import Outcome, PlacementOutcome, PlacementStatus
-from bureau.schemas.research import ResearchEvent
+from bureau.schemas.research import (
+    ResearchEvent,
+    ResearchQuestionPosted,
+    ResearchTeamProposed,
+)
 from bureau.schemas.rounds import (
     ApplicantsRanked,
     MatchingRoundClosed,
@@ -126,8 +149,13 @@ class Exchange:
             self.topics.students,
         )
         await self._redrive(student_ref(event.data.student_id))
-        if applied is not None and event.data.may_be_matched:
-            student = student_for_matching(event.data)
+        profile = event.data if applied is not None else None
+        if applied is None and await self._applied_before("students", event.data.student_id, event):
+            # A redelivery: a crash may have come between the commit and the suggestions.
+            # Suggest from the current profile (None once the student is erased).
+            profile = await self._profile(event.data.student_id)
+        if profile is not None and profile.may_be_matched:
+            student = student_for_matching(profile)
             offers = await self.store.offers_matching(student, CANDIDATE_LIMIT)
             await self._suggest(event, offers_for_student(student, offers, self.top_k))
 
@@ -141,6 +169,13 @@ class Exchange:
             lambda state: _owned(state, "company_id", event.source) or Applied(data),
             lambda d: {"company_id": d.company_id, "themes": sorted(d.themes)},
             self.topics.specialists,
+        )
+        open_requests = [
+            LectureBooking.model_validate(d["state"]).request
+            for d in await self.store.find("lectures", {"booked": False})
+        ]
+        await self._notify_lectures(
+            event, requests_for_specialist(data, open_requests, self.top_k), [data]
         )
 
     # --- offers and their applications: one aggregate per offer -------------------
@@ -157,6 +192,9 @@ class Exchange:
             self.topics.offers,
         )
         await self._redrive(offer_ref(offer_id))
+        if applied is None and (again := await self._applied_before("offers", offer_id, event)):
+            # A redelivery: a crash may have come between the commit and the suggestions.
+            applied = Applied(Book.model_validate(again.state))
         if applied is not None:
             book = applied.state
             assert isinstance(book, Book)
@@ -197,6 +235,57 @@ class Exchange:
             },
             self.topics.research,
         )
+        # Also on a redelivery: a crash may have come between the commit and these
+        # suggestions; their ids derive from the pairs, so nothing is sent twice.
+        if isinstance(event, ResearchQuestionPosted):
+            await self._match_question(event)
+
+    async def _match_question(self, event: ResearchQuestionPosted) -> None:
+        question = event.data
+        schools = [
+            OrganisationRegisteredData.model_validate(d["state"])
+            for d in await self.store.find("organisations", {"kind": "school"})
+        ]
+        found = schools_for_question(question, schools, self.top_k)
+        await self._notify(
+            {
+                p.pairing_id: (
+                    question.question_id,
+                    ResearchMatchSuggested(
+                        event_id=p.pairing_id,
+                        occurred_at=event.occurred_at,
+                        source=BUREAU,
+                        data=ResearchMatchData(
+                            question_id=question.question_id,
+                            owner_id=question.owner_id,
+                            school_id=p.right,
+                            score=p.score,
+                            reasons=p.reasons,
+                        ),
+                    ),
+                )
+                for p in found
+            }
+        )
+        students = [
+            StudentRecord.model_validate(d["state"]).profile
+            for d in await self.store.find("students", {"consent": True, "erased": False})
+        ]
+        team = propose_team(question, students, f"{question.question_id}-bureau"[:64])
+        if team is not None:
+            # Proposed on the question's own topic, so it is validated and applied like
+            # any school's proposal; its id derives from the question's posting.
+            proposal = ResearchTeamProposed(
+                event_id=uuid.uuid5(OUTCOME_NAMESPACE, f"team/{event.event_id}"),
+                event_type="ResearchTeamProposed",
+                occurred_at=event.occurred_at,
+                source=BUREAU,
+                correlation_id=str(event.event_id),
+                data=team,
+            )
+            await self._notify(
+                {proposal.event_id: (question.question_id, proposal)}, topic=self.topics.research
+            )
 
     async def on_lecture_event(self, event: LectureEvent) -> None:
         """Request, book or cancel a guest lecture."""
@@ -211,6 +300,57 @@ class Exchange:
             _lecture_fields,
             self.topics.lectures,
         )
+        if isinstance(event, GuestLectureRequested):
+            specialists = [
+                SpecialistDetails.model_validate(d["state"])
+                for d in await self.store.find("specialists", {})
+            ]
+            await self._notify_lectures(
+                event, specialists_for_request(event.data, specialists, self.top_k), specialists
+            )
+
+    async def _notify_lectures(
+        self,
+        cause: Envelope,
+        pairings: Sequence[Pairing],
+        specialists: Sequence[SpecialistDetails],
+    ) -> None:
+        company = {s.specialist_id: s.company_id for s in specialists}
+        schools = {
+            d["_id"]: d["school_id"]
+            for d in await self.store.get_many("lectures", [p.left for p in pairings])
+        }
+        await self._notify(
+            {
+                p.pairing_id: (
+                    p.left,
+                    LectureMatchSuggested(
+                        event_id=p.pairing_id,
+                        occurred_at=cause.occurred_at,
+                        source=BUREAU,
+                        data=LectureMatchData(
+                            request_id=p.left,
+                            school_id=schools[p.left],
+                            specialist_id=p.right,
+                            company_id=company[p.right],
+                            score=p.score,
+                            reasons=p.reasons,
+                        ),
+                    ),
+                )
+                for p in pairings
+                if p.left in schools
+            }
+        )
+
+    async def _notify(
+        self, events: Mapping[uuid.UUID, tuple[str, Envelope]], topic: str | None = None
+    ) -> None:
+        # The same claim-then-send ledger as match suggestions: first body wins per id.
+        pending = await self.store.claim({i: e.model_dump_json() for i, (_, e) in events.items()})
+        for i, body in pending.items():
+            await self.publish(topic or self.topics.matches, events[i][0].encode(), body.encode())
+        await self.store.mark_sent(list(pending))
 
     # --- matching rounds ---------------------------------------------------------------
 
@@ -289,8 +429,10 @@ class Exchange:
         if str(event.event_id) in stored.applied:
             return  # every allocation was published before the round was marked closed
         round_ = Round.model_validate(stored.state)
-        prefs = await self.store.find("round_preferences", {"round_id": rid})
-        ranks = await self.store.find("round_rankings", {"round_id": rid})
+        prefs, ranks = await asyncio.gather(
+            self.store.find("round_preferences", {"round_id": rid}),
+            self.store.find("round_rankings", {"round_id": rid}),
+        )
         offer_ids = list(round_.details.offer_ids)
         if round_.details.follows:
             previous = await self._round(round_.details.follows)
@@ -328,11 +470,11 @@ class Exchange:
 
     async def _publish_all(self, records: Sequence[tuple[str, str, Envelope]]) -> None:
         # Many sends in flight at once let the producer batch them; each is still awaited.
-        for start in range(0, len(records), 1000):
+        for start in range(0, len(records), 5000):
             await asyncio.gather(
                 *(
                     self.publish(topic, key.encode(), event.model_dump_json().encode())
-                    for topic, key, event in records[start : start + 1000]
+                    for topic, key, event in records[start : start + 5000]
                 )
             )
 
@@ -376,6 +518,11 @@ class Exchange:
         return rows
 
     # --- the one path every event takes -------------------------------------------
+
+    async def _applied_before(self, kind: str, key: str, event: Envelope) -> Stored | None:
+        """The aggregate, if ``event`` was applied to it before (this is a redelivery)."""
+        stored = await self.store.load(kind, key)
+        return stored if stored is not None and str(event.event_id) in stored.applied else None
 
     async def _run(
         self,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bureau.schemas import applications as app
 from bureau.schemas import lectures, offers, organisations, research, rounds, students
 from bureau.schemas.envelope import Envelope
-from bureau.schemas.matches import MatchSuggested
+from bureau.schemas.matches import LectureMatchSuggested, MatchSuggested, ResearchMatchSuggested
 from bureau.schemas.outcomes import PlacementOutcome
 
 
@@ -119,10 +119,11 @@ CATALOG: tuple[Channel, ...] = (
     Channel(
         "matches",
         "bureau.matches.v1",
-        "offer id",
+        "offer, request or question id",
         "bureau",
-        "Match suggestions with reasons; ids derive from the (offer, student) pair.",
-        (MatchSuggested,),
+        "Match suggestions with reasons: students and offers, specialists and lecture "
+        "requests, schools and research questions; ids derive from the pair.",
+        (MatchSuggested, LectureMatchSuggested, ResearchMatchSuggested),
         inbound=False,
     ),
     Channel(

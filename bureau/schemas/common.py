@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FieldSerializationInfo,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    field_serializer,
+    model_validator,
+)
 
 
 class Level(StrEnum):
@@ -58,6 +67,18 @@ class Frozen(BaseModel):
     """Base of every payload: immutable, and unknown fields are errors."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_serializer("*", mode="wrap")
+    def _sets_sorted(
+        self, value: Any, handler: SerializerFunctionWrapHandler, info: FieldSerializationInfo
+    ) -> Any:
+        # A set's iteration order depends on the process's string-hash seed: as JSON it is
+        # sorted, so the same state or notification has the same bytes in every process
+        # (a redelivery after a crash, another worker, a replay).
+        out = handler(value)
+        if info.mode_is_json() and isinstance(value, set | frozenset):
+            return sorted(out)
+        return out
 
 
 class Period(Frozen):

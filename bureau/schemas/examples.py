@@ -289,6 +289,31 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "reasons": ["level mbo-4 is accepted", "shared skills: linux, networking"],
         },
     ),
+    "LectureMatchSuggested": _e(
+        "LectureMatchSuggested",
+        "bureau",
+        "32",
+        {
+            "request_id": "vr-lecture-1",
+            "school_id": "scalda",
+            "specialist_id": "sp-damen-vr",
+            "company_id": "damen-naval",
+            "score": 0.91,
+            "reasons": ["teaches mbo-4 in nl", "themes: vr-ar", "about 3 km away"],
+        },
+    ),
+    "ResearchMatchSuggested": _e(
+        "ResearchMatchSuggested",
+        "bureau",
+        "33",
+        {
+            "question_id": "dune-crowds",
+            "owner_id": "pwn-water",
+            "school_id": "nova-college",
+            "score": 0.7,
+            "reasons": ["teaches mbo-4", "themes: data", "about 5 km away"],
+        },
+    ),
     "PlacementOutcome": _e(
         "PlacementOutcome",
         "bureau",
