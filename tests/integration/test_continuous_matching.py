@@ -38,9 +38,7 @@ async def test_full_and_withdrawn_offers_produce_no_further_suggestions(settings
             offer_id="o-full",
             student_id="s-early",
             source=src,
-            **(
-                {"start": "2027-02-01", "end": "2027-06-30"} if kind == "PlacementConfirmed" else {}
-            ),
+            **(dates if kind == "PlacementConfirmed" else {}),
         )
         for kind, src in steps
     ]
