@@ -13,6 +13,8 @@ from faststream.kafka.message import KafkaMessage
 from bureau.adapters.kafka import KafkaPublisher, ensure_topics
 from bureau.adapters.mongo import MongoStore
 from bureau.adapters.store import Store
+from bureau.domain.eligibility import Rules
+from bureau.domain.scoring import Weights
 from bureau.handlers.dead_letter import dead_letter
 from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
@@ -55,6 +57,14 @@ def _wire(settings: Settings, store: Store) -> tuple[KafkaBroker, KafkaPublisher
         publish=publisher,
         topics=Topics.from_settings(settings),
         top_k=settings.top_k,
+        weights=Weights(
+            skills=settings.weight_skills,
+            theme=settings.weight_theme,
+            level=settings.weight_level,
+            distance=settings.weight_distance,
+        ),
+        rules=Rules(default_max_travel_km=settings.max_travel_km),
+        rescore_threshold=settings.rescore_threshold,
     )
     register(broker, exchange=exchange, settings=settings)
     return broker, publisher

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -34,6 +34,7 @@ from bureau.domain.collaboration_matching import (
     specialists_for_request,
 )
 from bureau.domain.decisions import Applied, Parked, Rejected, offer_ref, student_ref
+from bureau.domain.eligibility import DEFAULT_RULES, Rules
 from bureau.domain.matching import (
     Offer,
     Student,
@@ -42,6 +43,7 @@ from bureau.domain.matching import (
     students_for_offer,
 )
 from bureau.domain.round import Round, close_round, may_rank, open_round
+from bureau.domain.scoring import DEFAULT_WEIGHTS, Weights, score_changed_materially
 from bureau.domain.statistics import OfferFacts, PlacementFacts, Row, StudentFacts, compute
 from bureau.schemas.applications import (
     ApplicationEvent,
@@ -118,6 +120,10 @@ class Exchange:
     publish: Publish
     topics: Topics
     top_k: int = 20
+    weights: Weights = DEFAULT_WEIGHTS
+    rules: Rules = DEFAULT_RULES
+    rescore_threshold: float = 0.05
+    """A pair is suggested again only when its score moved at least this much."""
 
     # --- organisations, students, specialists: profiles replaced by their owner ---
 
@@ -157,7 +163,12 @@ class Exchange:
         if profile is not None and profile.may_be_matched:
             student = student_for_matching(profile)
             offers = await self.store.offers_matching(student, CANDIDATE_LIMIT)
-            await self._suggest(event, offers_for_student(student, offers, self.top_k))
+            await self._suggest(
+                event,
+                offers_for_student(
+                    student, offers, self.top_k, weights=self.weights, rules=self.rules
+                ),
+            )
 
     async def on_specialist_event(self, event: SpecialistEvent) -> None:
         """Make a specialist available for guest lectures (or update that)."""
@@ -201,7 +212,12 @@ class Exchange:
             if book.remaining > 0:
                 offer = offer_for_matching(book)
                 students = await self.store.students_matching(offer, CANDIDATE_LIMIT)
-                await self._suggest(event, students_for_offer(offer, students, self.top_k))
+                await self._suggest(
+                    event,
+                    students_for_offer(
+                        offer, students, self.top_k, weights=self.weights, rules=self.rules
+                    ),
+                )
 
     async def on_application_event(self, event: ApplicationEvent) -> None:
         """Move an application through its lifecycle; tell the student's school."""
@@ -642,15 +658,27 @@ class Exchange:
         # The ledger records each body before it is sent, first writer wins: an offer's
         # and a student's event may suggest one pair at the same time, with different
         # occurred_at, and one id must never go out with two different bodies.
-        by_id = {s.suggestion_id: s for s in suggestions}
+        # A pair is told once, and again only when its score changed materially: then
+        # under an id derived from the pair and this cause, so a replay repeats it.
+        pairs = {_pair(sg): sg for sg in suggestions}
+        told = {d["_id"]: d["score"] for d in await self.store.get_many("pair_scores", list(pairs))}
+        by_id: dict[uuid.UUID, Suggestion] = {}
+        for pair, sg in pairs.items():
+            if pair not in told:
+                by_id[sg.suggestion_id] = sg
+            elif score_changed_materially(told[pair], sg.score, self.rescore_threshold):
+                again = replace(sg, suggestion_id=uuid.uuid5(sg.suggestion_id, str(cause.event_id)))
+                by_id[again.suggestion_id] = again
         pending = await self.store.claim(
-            {i: _match(cause, s).model_dump_json() for i, s in by_id.items()}
+            {i: _match(cause, sg).model_dump_json() for i, sg in by_id.items()}
         )
         for i, body in pending.items():
             await self.publish(self.topics.matches, by_id[i].offer_id.encode(), body.encode())
         # Marked only after the broker acknowledged: a crash in between re-sends the
         # same bytes under the same id, which readers deduplicate, instead of losing them.
         await self.store.mark_sent(list(pending))
+        for sg in by_id.values():
+            await self.store.put_view("pair_scores", _pair(sg), {"score": sg.score})
         if pending:
             log.info("matches_suggested", count=len(pending))
 
@@ -672,6 +700,10 @@ class _Tombstone(BaseModel):
 
     school_id: str
     erased: bool = True
+
+
+def _pair(sg: Suggestion) -> str:
+    return f"{sg.offer_id}/{sg.student_id}"
 
 
 def _owned(state: Document | None, owner_field: str, source: str) -> Rejected | None:

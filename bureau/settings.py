@@ -31,6 +31,16 @@ class Settings(BaseSettings):
     dlq_retention_days: int = Field(
         default=14, ge=1, description="How long dead letters (original bytes) are kept."
     )
+    weight_skills: float = Field(default=0.5, ge=0, description="Score weight of shared skills.")
+    weight_theme: float = Field(default=0.15, ge=0, description="Score weight of shared themes.")
+    weight_level: float = Field(default=0.1, ge=0, description="Score weight of level fit.")
+    weight_distance: float = Field(default=0.25, ge=0, description="Score weight of nearness.")
+    max_travel_km: float = Field(
+        default=50.0, ge=0, description="Travel limit of students who state none."
+    )
+    rescore_threshold: float = Field(
+        default=0.05, ge=0, description="Score change that makes a pair worth telling again."
+    )
     top_k: int = Field(default=20, ge=1, description="Suggestions per new offer or student.")
     kafka_image: str = Field(
         default="apache/kafka:4.4.0",

@@ -68,3 +68,31 @@ async def test_full_and_withdrawn_offers_produce_no_further_suggestions(settings
     assert {("o-full", "s-early"), ("o-gone", "s-early"), ("o-open", "s-early")} <= before
     late = {offer for offer, student in await _pairs(settings) if student == "s-late"}
     assert late == {"o-open"}, "the full offer and the withdrawn one suggest nobody new"
+
+
+async def test_a_pair_is_told_again_only_when_its_score_changes_materially(
+    settings: Settings,
+) -> None:
+    t, k = Topics.from_settings(settings), settings.kafka_bootstrap
+    updated = "StudentProfileUpdated"
+    profiles = [
+        events.student("s-1", skills=("linux",)),
+        events.student("s-1", skills=("linux",), event_type=updated),  # same score: quiet
+        events.student("s-1", skills=("linux", "networking"), event_type=updated),  # better
+    ]
+    async with create_app(settings):
+        await produce(k, t.offers, as_json([events.offer("o-1")], "offer_id"))
+        await wait_consumed(k, t.group(Purpose.OFFER_BOOK), t.offers)
+        await produce(k, t.students, as_json(profiles, "student_id"))
+        await wait_consumed(k, t.group(Purpose.STUDENTS), t.students)
+
+    records = await read_all(k, t.matches)
+    told = [json.loads(r.value) for r in records]
+    assert [(e["data"]["student_id"], e["data"]["score"] > 0) for e in told] == [
+        ("s-1", True),
+        ("s-1", True),
+    ]
+    first, second = told
+    assert first["event_id"] != second["event_id"]
+    assert second["data"]["score"] > first["data"]["score"]
+    assert second["data"]["reasons"][1] == "shared skills: linux, networking"

@@ -192,7 +192,12 @@ class Partners:
     async def matches(self) -> list[MatchSuggested]:
         """Read every match suggestion bureau has published."""
         records = await read_all(self.bootstrap, self.topics.matches)
-        return [MatchSuggested.model_validate_json(r.value) for r in records]
+        # Lecture and research suggestions share the topic; these are students' and offers'.
+        return [
+            MatchSuggested.model_validate_json(r.value)
+            for r in records
+            if b'"event_type":"MatchSuggested"' in r.value
+        ]
 
     async def dead_letters(self, topic: str) -> list[DeadLetter]:
         """Read every dead letter of ``topic``."""
