@@ -9,6 +9,8 @@ version-checked single-document write, then deliver the outbox and clear it.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -445,6 +447,7 @@ class Exchange:
         if str(event.event_id) in stored.applied:
             return  # every allocation was published before the round was marked closed
         round_ = Round.model_validate(stored.state)
+        clock = [time.perf_counter()]
         prefs, ranks = await asyncio.gather(
             self.store.find("round_preferences", {"round_id": rid}),
             self.store.find("round_rankings", {"round_id": rid}),
@@ -457,6 +460,7 @@ class Exchange:
         else:
             books = await self.store.get_many("offers", offer_ids)
             capacities = {b["_id"]: b["capacity"] for b in books if not b["withdrawn"]}
+        clock.append(time.perf_counter())
         result = close_round(
             round_,
             event,
@@ -467,6 +471,7 @@ class Exchange:
         if isinstance(result, Rejected):
             raise RejectedEventError(result.reason)
         closed, placements, run = result
+        clock.append(time.perf_counter())
         # Published before the round is marked closed: a crash in between recomputes the
         # same allocation with the same event ids, which the offers' books deduplicate.
         await self._publish_all(
@@ -482,15 +487,24 @@ class Exchange:
             fields=_round_fields(closed),
             outbox=[],
         )
-        log.info("round_closed", placed=run.data.placed, unplaced=run.data.unplaced)
+        clock.append(time.perf_counter())
+        load_s, allocate_s, publish_s = (round(b - a, 2) for a, b in itertools.pairwise(clock))
+        log.info(
+            "round_closed",
+            placed=run.data.placed,
+            unplaced=run.data.unplaced,
+            load_s=load_s,
+            allocate_s=allocate_s,
+            publish_and_record_s=publish_s,
+        )
 
     async def _publish_all(self, records: Sequence[tuple[str, str, Envelope]]) -> None:
         # Many sends in flight at once let the producer batch them; each is still awaited.
-        for start in range(0, len(records), 5000):
+        for start in range(0, len(records), 1000):
             await asyncio.gather(
                 *(
                     self.publish(topic, key.encode(), event.model_dump_json().encode())
-                    for topic, key, event in records[start : start + 5000]
+                    for topic, key, event in records[start : start + 1000]
                 )
             )
 

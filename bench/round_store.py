@@ -1,0 +1,136 @@
+"""Benchmark of a whole matching round on real Kafka and the store (not a test).
+
+``python -m bench.round_store [students places prefs]`` (default 50000 5000 10): seeds a
+round's preferences, rankings and offers into the store, then times bureau closing it
+as the worker does — load the inputs from the store, allocate, publish every
+allocation and the run record to Kafka (acknowledged), record the round as closed.
+Uses ``BUREAU_KAFKA_BOOTSTRAP`` / ``BUREAU_MONGO_URL`` if set, else starts the
+embedded Kafka and FerretDB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from faststream.kafka import KafkaBroker
+
+from bench.matching import SEED, make_round
+from bureau.adapters.kafka import KafkaPublisher, ensure_topics
+from bureau.adapters.mongo import MongoStore
+from bureau.domain.round import Round
+from bureau.schemas.rounds import MatchingRoundClosed, RoundDetails, RoundRef
+from bureau.service import Exchange
+from bureau.topics import Topics
+
+
+@contextlib.contextmanager
+def _infrastructure() -> Iterator[tuple[str, str]]:
+    kafka, mongo = os.environ.get("BUREAU_KAFKA_BOOTSTRAP"), os.environ.get("BUREAU_MONGO_URL")
+    if kafka and mongo:
+        yield kafka, mongo
+        return
+    from bureau.embedded.ferretdb import ensure_ferretdb, run_ferretdb
+    from bureau.embedded.kafka import ensure_kafka, run_kafka
+
+    ensure_kafka()
+    ensure_ferretdb()
+    with run_kafka() as k, run_ferretdb() as f:
+        yield k.bootstrap, f.url
+
+
+async def _run(bootstrap: str, url: str, students: int, places: int, prefs: int) -> None:
+    rng = random.Random(SEED)
+    started = time.perf_counter()
+    preferences, rankings, capacities = make_round(students, places, prefs, rng)
+    print(
+        f"instance: {students} students x {places} places x {prefs} preferences, "
+        f"{sum(capacities.values())} seats ({time.perf_counter() - started:.1f} s to make)"
+    )
+    run = uuid.uuid4().hex[:8]
+    topics = Topics(prefix=f"bench{run}.")
+    store = MongoStore(url, f"bench_{run}")
+    rid = "r-bench"
+    details = RoundDetails(round_id=rid, coordinator_id="coordinator", offer_ids=tuple(capacities))
+
+    t = time.perf_counter()
+    db = store.db
+    await db["offers"].insert_many(
+        [
+            {"_id": p, "company_id": "c", "capacity": c, "withdrawn": False}
+            for p, c in capacities.items()
+        ]
+    )
+    await db["round_preferences"].insert_many(
+        [
+            {"_id": f"{rid}:{s}", "round_id": rid, "student_id": s, "offer_ids": list(p)}
+            for s, p in preferences.items()
+        ]
+    )
+    await db["round_rankings"].insert_many(
+        [
+            {"_id": f"{rid}:{p}", "round_id": rid, "offer_id": p, "student_ids": list(r)}
+            for p, r in rankings.items()
+        ]
+    )
+    await db["rounds"].insert_one(
+        {
+            "_id": rid,
+            "state": Round(details=details).model_dump(mode="json"),
+            "version": 1,
+            "applied": [],
+            "outbox": [],
+            "closed": False,
+        }
+    )
+    print(f"seeded the store in {time.perf_counter() - t:.1f} s")
+
+    await ensure_topics(bootstrap, [topics.applications, topics.rounds], partitions=6)
+    broker = KafkaBroker(bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    await broker.connect()
+    publisher = KafkaPublisher(broker, bootstrap)
+    exchange = Exchange(store=store, publish=publisher, topics=topics)
+    close = MatchingRoundClosed(
+        event_id=uuid.uuid4(),
+        event_type="MatchingRoundClosed",
+        occurred_at=datetime.now(UTC),
+        source="coordinator",
+        data=RoundRef(round_id=rid),
+    )
+    t = time.perf_counter()
+    loaded = await store.find("round_preferences", {"round_id": rid})
+    load_s = time.perf_counter() - t
+    del loaded
+    t = time.perf_counter()
+    await exchange.on_round_event(close)
+    total = time.perf_counter() - t
+    [doc] = await store.find("rounds", {})
+    result = doc["state"]["run"]
+    print(
+        f"placed {result['placed']}, unplaced {result['unplaced']}, {result['inputs_hash'][:19]}…"
+    )
+    print(f"{'step':<58} {'seconds':>8}")
+    print(f"{'load the 50k preference documents alone (for scale)':<58} {load_s:>8.2f}")
+    print(f"{'whole round: load, allocate, publish all, record (target < 10)':<58} {total:>8.2f}")
+    await publisher.close()
+    await broker.stop()
+    await store.db.client.drop_database(f"bench_{run}")
+    await store.close()
+
+
+def main() -> None:
+    """Run the benchmark with sizes from the command line."""
+    students, places, prefs = (int(a) for a in (sys.argv[1:4] or ("50000", "5000", "10")))
+    with _infrastructure() as (bootstrap, url):
+        asyncio.run(_run(bootstrap, url, students, places, prefs))
+
+
+if __name__ == "__main__":
+    main()
