@@ -214,12 +214,26 @@ class Exchange:
             if book.remaining > 0:
                 offer = offer_for_matching(book)
                 students = await self.store.students_matching(offer, CANDIDATE_LIMIT)
-                await self._suggest(
-                    event,
-                    students_for_offer(
-                        offer, students, self.top_k, weights=self.weights, rules=self.rules
-                    ),
+                ranked = students_for_offer(
+                    offer, students, self.top_k, weights=self.weights, rules=self.rules
                 )
+                # The company's shortlist: the current best candidates, replaced each time.
+                await self.store.put_view(
+                    "shortlists",
+                    offer_id,
+                    {
+                        "company_id": offer.company_id,
+                        "candidates": [
+                            {
+                                "student_id": s.student_id,
+                                "score": s.score,
+                                "reasons": list(s.reasons),
+                            }
+                            for s in ranked
+                        ],
+                    },
+                )
+                await self._suggest(event, ranked)
 
     async def on_application_event(self, event: ApplicationEvent) -> None:
         """Move an application through its lifecycle; tell the student's school."""

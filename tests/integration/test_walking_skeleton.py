@@ -56,6 +56,9 @@ async def test_partner_events_become_projections_and_match_suggestions(settings:
     ]
     assert [s["_id"] for s in await _projection(settings, "students")] == ["s-1", "s-2", "s-3"]
 
+    [shortlist] = await _projection(settings, "shortlists")
+    assert [c["student_id"] for c in shortlist["candidates"]] == ["s-1"]
+
     [record] = await read_all(settings.kafka_bootstrap, topics.matches)
     match = json.loads(record.value)
     assert record.key == b"o-1"
