@@ -1,4 +1,4 @@
-"""The ``bureau`` command: ``worker``, ``infra`` and ``demo``."""
+"""The ``bureau`` command: ``worker``, ``infra``, ``demo`` and ``replay``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bureau.app import create_app, until_signalled
 from bureau.logging import configure_logging
+from bureau.service import Exchange
 from bureau.settings import Settings
 
 
@@ -92,21 +93,34 @@ def _asyncapi(*, check: bool) -> int:
     return 1 if stale else 0
 
 
-async def _stats(settings: Settings) -> None:
+@contextlib.asynccontextmanager
+async def _reader(settings: Settings) -> AsyncIterator[Exchange]:
+    """An exchange over the configured store that only reads and writes views."""
     from bureau.adapters.mongo import MongoStore
-    from bureau.service import Exchange
     from bureau.topics import Topics
 
-    store = MongoStore(settings.mongo_url, settings.mongo_db)
-
     async def no_publish(topic: str, key: bytes, value: bytes | None) -> None:
-        raise RuntimeError("statistics publish nothing")
+        raise RuntimeError("this command publishes nothing")
 
+    store = MongoStore(settings.mongo_url, settings.mongo_db)
     try:
-        exchange = Exchange(store=store, publish=no_publish, topics=Topics.from_settings(settings))
-        rows = await exchange.refresh_statistics()
+        yield Exchange(store=store, publish=no_publish, topics=Topics.from_settings(settings))
     finally:
         await store.close()
+
+
+async def _shortlist(settings: Settings, offer_id: str) -> None:
+    async with _reader(settings) as exchange:
+        ranked = await exchange.shortlist(offer_id)
+    if not ranked:
+        _say(f"no candidates for {offer_id} (unknown, full, withdrawn, or nobody fits)")
+    for s in ranked:
+        _say(f"{s.student_id:<16} {s.school_id:<16} {s.score:.2f}  {'; '.join(s.reasons)}")
+
+
+async def _stats(settings: Settings) -> None:
+    async with _reader(settings) as exchange:
+        rows = await exchange.refresh_statistics()
     _say(
         f"{'dimension':<10} {'value':<16} {'offered':>7} {'filled':>6} {'students':>8} "
         f"{'placed':>6} {'rate':>6} {'days':>5} {'mbo→hbo':>7} {'female':>6}"
@@ -124,6 +138,20 @@ async def _stats(settings: Settings) -> None:
         )
 
 
+def _replay(settings: Settings, *, into_db: str, compare_with: str | None) -> None:
+    from bureau.replay import ReplayError, run_replay
+
+    if "BUREAU_LOG_LEVEL" not in os.environ:
+        # One log line per replayed event would drown the progress bar.
+        configure_logging(settings.model_copy(update={"log_level": "WARNING"}))
+    try:
+        equal = asyncio.run(run_replay(settings, into_db=into_db, compare_with=compare_with))
+    except ReplayError as exc:
+        sys.exit(f"bureau replay: {exc}")
+    if not equal:
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and run the chosen command."""
     parser = argparse.ArgumentParser(prog="bureau", description=__doc__)
@@ -132,9 +160,22 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("infra", help="run embedded Kafka and FerretDB until Ctrl-C")
     demo = sub.add_parser("demo", help="run the exchange with a short demo on embedded Kafka")
     demo.add_argument("--once", action="store_true", help="exit after the demo")
+    replay = sub.add_parser(
+        "replay",
+        help="rebuild every projection from offset 0 into a fresh database and compare",
+    )
+    replay.add_argument("--into-db", required=True, metavar="NAME", help="a fresh database")
+    replay.add_argument(
+        "--compare-with",
+        metavar="DB",
+        help="database to compare with (default: BUREAU_MONGO_DB); exit 1 if any differs",
+    )
+    replay.add_argument("--no-compare", action="store_true", help="only rebuild")
     docs = sub.add_parser("asyncapi", help="write docs/asyncapi.json and docs/events.md")
     docs.add_argument("--check", action="store_true", help="fail if the committed ones differ")
     sub.add_parser("stats", help="recompute and print the statistics projection")
+    shortlist = sub.add_parser("shortlist", help="print an offer's best candidates now")
+    shortlist.add_argument("offer_id")
     args = parser.parse_args(argv)
     if args.command == "asyncapi":
         sys.exit(_asyncapi(check=args.check))
@@ -146,8 +187,13 @@ def main(argv: list[str] | None = None) -> None:
             _worker(settings)
         elif args.command == "infra":
             _infra(settings)
+        elif args.command == "replay":
+            compare_with = None if args.no_compare else args.compare_with or settings.mongo_db
+            _replay(settings, into_db=args.into_db, compare_with=compare_with)
         elif args.command == "stats":
             asyncio.run(_stats(settings))
+        elif args.command == "shortlist":
+            asyncio.run(_shortlist(settings, args.offer_id))
         else:
             _demo(settings, once=args.once)
     except KeyboardInterrupt:

@@ -218,22 +218,6 @@ class Exchange:
                 ranked = students_for_offer(
                     offer, students, self.top_k, weights=self.weights, rules=self.rules
                 )
-                # The company's shortlist: the current best candidates, replaced each time.
-                await self.store.put_view(
-                    "shortlists",
-                    offer_id,
-                    {
-                        "company_id": offer.company_id,
-                        "candidates": [
-                            {
-                                "student_id": s.student_id,
-                                "score": s.score,
-                                "reasons": list(s.reasons),
-                            }
-                            for s in ranked
-                        ],
-                    },
-                )
                 await self._suggest(event, ranked)
 
     async def on_application_event(self, event: ApplicationEvent) -> None:
@@ -384,6 +368,21 @@ class Exchange:
         for i, body in pending.items():
             await self.publish(topic or self.topics.matches, events[i][0].encode(), body.encode())
         await self.store.mark_sent(list(pending))
+
+    async def shortlist(self, offer_id: str) -> list[Suggestion]:
+        """The company's shortlist for an offer: its best candidates now, with reasons.
+
+        Computed when asked, from the current projections, so it never depends on the
+        order in which students and offers arrived (and a replay has nothing to redo).
+        """
+        books = await self.store.get_many("offers", [offer_id])
+        if not books:
+            return []
+        offer = offer_for_matching(Book.model_validate(books[0]["state"]))
+        students = await self.store.students_matching(offer, CANDIDATE_LIMIT)
+        return students_for_offer(
+            offer, students, self.top_k, weights=self.weights, rules=self.rules
+        )
 
     # --- matching rounds ---------------------------------------------------------------
 

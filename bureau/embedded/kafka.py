@@ -147,7 +147,11 @@ class EmbeddedKafka:
         # Formatting twice would fail, and a restart must keep the data.
         if (self.data_dir / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
+        cluster_id = "-"
+        # As Kafka's own Uuid.randomUuid() does: an id starting with "-" reads as an option
+        # ("--cluster-id: expected one argument"), which failed one start in 64.
+        while cluster_id.startswith("-"):
+            cluster_id = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
         log = self.workdir / "format.log"
         with log.open("wb") as out:
             done = subprocess.run(

@@ -8,13 +8,19 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
+from bureau.adapters.mongo import MongoStore
 from bureau.app import create_app
 from bureau.domain.matching import suggestion_id
 from bureau.handlers.dead_letter import ORIGIN, REASON
+from bureau.service import Exchange
 from bureau.settings import Settings
 from bureau.topics import Purpose, Topics, dlq
 from tests.support import events
 from tests.support.kafka import as_json, produce, read_all, wait_consumed
+
+
+async def _no_publish(topic: str, key: bytes, value: bytes | None) -> None:
+    raise AssertionError("a shortlist publishes nothing")
 
 
 async def _projection(settings: Settings, name: str) -> list[dict[str, Any]]:
@@ -56,8 +62,13 @@ async def test_partner_events_become_projections_and_match_suggestions(settings:
     ]
     assert [s["_id"] for s in await _projection(settings, "students")] == ["s-1", "s-2", "s-3"]
 
-    [shortlist] = await _projection(settings, "shortlists")
-    assert [c["student_id"] for c in shortlist["candidates"]] == ["s-1"]
+    store = MongoStore(settings.mongo_url, settings.mongo_db)
+    try:
+        exchange = Exchange(store=store, publish=_no_publish, topics=topics)
+        assert [c.student_id for c in await exchange.shortlist("o-1")] == ["s-1"]
+        assert await exchange.shortlist("o-unknown") == []
+    finally:
+        await store.close()
 
     [record] = await read_all(settings.kafka_bootstrap, topics.matches)
     match = json.loads(record.value)
