@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from bureau.settings import Settings
 from tests.support import containers
@@ -28,44 +29,60 @@ class Endpoint:
 
 
 @contextlib.contextmanager
-def kafka_endpoint() -> Iterator[Endpoint]:
-    """Yield a Kafka bootstrap address for the whole test session."""
-    if given := os.environ.get("BUREAU_KAFKA_BOOTSTRAP"):
+def _endpoint(
+    given_env: str,
+    image: str,
+    start_container: Callable[[str], tuple[Any, str]],
+    embedded: Callable[[], contextlib.AbstractContextManager[tuple[str, float]]],
+) -> Iterator[Endpoint]:
+    if given := os.environ.get(given_env):
         yield Endpoint(given, "given", 0.0)
         return
     if containers.docker_engine_available():
-        image = Settings().kafka_image
         started = time.monotonic()
-        container, bootstrap = containers.start_kafka_container(image)
+        container, address = start_container(image)
         try:
-            yield Endpoint(bootstrap, f"container {image}", time.monotonic() - started)
+            yield Endpoint(address, f"container {image}", time.monotonic() - started)
         finally:
             container.stop()
         return
+    with embedded() as (address, seconds):
+        yield Endpoint(address, "embedded process", seconds)
+
+
+@contextlib.contextmanager
+def _embedded_kafka() -> Iterator[tuple[str, float]]:
     from bureau.embedded.kafka import ensure_kafka, run_kafka
 
     ensure_kafka()
     with run_kafka() as kafka:
-        yield Endpoint(kafka.bootstrap, "embedded process", kafka.startup_seconds)
+        yield kafka.bootstrap, kafka.startup_seconds
 
 
 @contextlib.contextmanager
-def mongo_endpoint() -> Iterator[Endpoint]:
-    """Yield a MongoDB-wire URL for the whole test session."""
-    if given := os.environ.get("BUREAU_MONGO_URL"):
-        yield Endpoint(given, "given", 0.0)
-        return
-    if containers.docker_engine_available():
-        image = Settings().mongo_image
-        started = time.monotonic()
-        container, url = containers.start_mongo_container(image)
-        try:
-            yield Endpoint(url, f"container {image}", time.monotonic() - started)
-        finally:
-            container.stop()
-        return
+def _embedded_ferretdb() -> Iterator[tuple[str, float]]:
     from bureau.embedded.ferretdb import ensure_ferretdb, run_ferretdb
 
     ensure_ferretdb()
     with run_ferretdb() as store:
-        yield Endpoint(store.url, "embedded process", store.startup_seconds)
+        yield store.url, store.startup_seconds
+
+
+def kafka_endpoint() -> contextlib.AbstractContextManager[Endpoint]:
+    """A Kafka bootstrap address for the whole test session."""
+    return _endpoint(
+        "BUREAU_KAFKA_BOOTSTRAP",
+        Settings().kafka_image,
+        containers.start_kafka_container,
+        _embedded_kafka,
+    )
+
+
+def mongo_endpoint() -> contextlib.AbstractContextManager[Endpoint]:
+    """A MongoDB-wire URL for the whole test session."""
+    return _endpoint(
+        "BUREAU_MONGO_URL",
+        Settings().mongo_image,
+        containers.start_mongo_container,
+        _embedded_ferretdb,
+    )
