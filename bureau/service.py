@@ -914,10 +914,10 @@ def _match(cause: Envelope, s: Suggestion) -> MatchSuggested:
 
 __all__ = [
     "Exchange",
-    "OrganisationRegisteredData",
     "Publish",
     "RejectedEventError",
     "StudentRecord",
     "offer_for_matching",
+    "packed_ranking",
     "student_for_matching",
 ]
