@@ -20,14 +20,14 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from faststream.kafka import KafkaBroker
-
 from bench.matching import SEED, make_round
 from bureau.adapters.kafka import KafkaPublisher, ensure_topics
 from bureau.adapters.mongo import MongoStore
 from bureau.domain.round import Round
 from bureau.schemas.rounds import MatchingRoundClosed, RoundDetails, RoundRef
-from bureau.service import Exchange, packed_ranking
+from bureau.service import Exchange
+from bureau.service.documents import Kind, View, round_input
+from bureau.service.rounds import PREFERENCES, RANKING
 from bureau.topics import Topics
 
 
@@ -68,29 +68,22 @@ async def _run(bootstrap: str, url: str, students: int, places: int, prefs: int)
             for p, c in capacities.items()
         ]
     )
-    # As the worker keeps them: one document per (round, school), 200 students a school,
-    # and one per (round, offer), each list packed as a JSON string.
-    schools: dict[str, dict[str, list[str]]] = {}
-    for n, (s, p) in enumerate(preferences.items()):
-        schools.setdefault(f"school-{n // 200:04d}", {})[s] = list(p)
-    await db["round_preferences"].insert_many(
-        [
-            {"_id": f"{rid}:{school}", **packed_ranking(rid, entries)}
-            for school, entries in schools.items()
-        ]
-    )
-    await db["round_rankings"].insert_many(
-        [
-            {"_id": f"{rid}:{p}", **packed_ranking(rid, list(r), offer_id=p)}
-            for p, r in rankings.items()
-        ]
-    )
-    await db["rounds"].insert_one(
+    # As the worker appends them: one document per PreferencesSubmitted / ApplicantsRanked.
+    inputs = [
+        round_input(rid, PREFERENCES, s, list(p), f"{n:08d}")
+        for n, (s, p) in enumerate(preferences.items())
+    ] + [
+        round_input(rid, RANKING, o, list(r), f"{n:08d}")
+        for n, (o, r) in enumerate(rankings.items())
+    ]
+    await db[View.ROUND_INPUTS].insert_many([{"_id": str(uuid.uuid4()), **d} for d in inputs])
+    await db[View.ROUND_INPUTS].create_index("round_id")
+    await db[Kind.ROUNDS].insert_one(
         {
             "_id": rid,
             "state": Round(details=details).model_dump(mode="json"),
             "version": 1,
-            "applied": [],
+            "seen": {},
             "outbox": [],
             "closed": False,
         }
@@ -98,9 +91,7 @@ async def _run(bootstrap: str, url: str, students: int, places: int, prefs: int)
     print(f"seeded the store in {time.perf_counter() - t:.1f} s")
 
     await ensure_topics(bootstrap, [topics.applications, topics.rounds], partitions=6)
-    broker = KafkaBroker(bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
-    await broker.connect()
-    publisher = KafkaPublisher(broker, bootstrap)
+    publisher = KafkaPublisher(bootstrap)
     exchange = Exchange(store=store, publish=publisher, topics=topics)
     close = MatchingRoundClosed(
         event_id=uuid.uuid4(),
@@ -110,11 +101,11 @@ async def _run(bootstrap: str, url: str, students: int, places: int, prefs: int)
         data=RoundRef(round_id=rid),
     )
     t = time.perf_counter()
-    loaded = await store.find("round_preferences", {"round_id": rid})
+    loaded = await store.find(View.ROUND_INPUTS, {"round_id": rid})
     load_s = time.perf_counter() - t
     del loaded
     t = time.perf_counter()
-    await exchange.on_round_event(close)
+    await exchange.apply(close)
     total = time.perf_counter() - t
     [doc] = await store.find("rounds", {})
     result = doc["state"]["run"]
@@ -122,10 +113,9 @@ async def _run(bootstrap: str, url: str, students: int, places: int, prefs: int)
         f"placed {result['placed']}, unplaced {result['unplaced']}, {result['inputs_hash'][:19]}…"
     )
     print(f"{'step':<58} {'seconds':>8}")
-    print(f"{'load the preferences alone (one document per school)':<58} {load_s:>8.2f}")
+    print(f"{'load the round inputs alone (one document per input event)':<58} {load_s:>8.2f}")
     print(f"{'whole round: load, allocate, publish all, record (target < 10)':<58} {total:>8.2f}")
     await publisher.close()
-    await broker.stop()
     await store.db.client.drop_database(f"bench_{run}")
     await store.close()
 

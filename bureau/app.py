@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 
+from bureau.adapters.changelog import TableFollower
 from bureau.adapters.kafka import KafkaPublisher, ensure_topics
 from bureau.adapters.mongo import MongoStore
 from bureau.adapters.store import Store
@@ -18,17 +22,36 @@ from bureau.domain.scoring import Weights
 from bureau.handlers.dead_letter import dead_letter
 from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
-from bureau.service import Exchange
+from bureau.service import Exchange, Publish, Tables
+from bureau.service.queries import Queries
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
 
 
-def build_broker(settings: Settings, store: Store) -> KafkaBroker:
+@dataclass(frozen=True)
+class Worker:
+    """One worker's parts: the broker with its subscribers, the publisher, the tables."""
+
+    broker: KafkaBroker
+    publisher: KafkaPublisher
+    follower: TableFollower
+    exchange: Exchange
+
+
+def build_broker(
+    settings: Settings, store: Store, publish: Callable[[KafkaBroker], Publish] | None = None
+) -> KafkaBroker:
     """Create the broker with bureau's handlers registered on it."""
-    return _wire(settings, store)[0]
+    return wire(settings, store, publish).broker
 
 
-def _wire(settings: Settings, store: Store) -> tuple[KafkaBroker, KafkaPublisher]:
+def wire(
+    settings: Settings, store: Store, publish: Callable[[KafkaBroker], Publish] | None = None
+) -> Worker:
+    """Connect settings, store, broker, publisher, tables and the exchange's rooms.
+
+    ``publish`` replaces bureau's own producer (a replay discards, unit tests capture).
+    """
     broker: KafkaBroker
 
     async def _dead_letter(message: KafkaMessage, reason: str) -> None:
@@ -51,11 +74,22 @@ def _wire(settings: Settings, store: Store) -> tuple[KafkaBroker, KafkaPublisher
         log_level=logging.DEBUG,
         description="bureau: exchange between schools and companies",
     )
-    publisher = KafkaPublisher(broker, settings.kafka_bootstrap)
+    topics = Topics.from_settings(settings)
+    configs = topic_configs(settings)
+
+    async def ensure(topic: str) -> None:
+        await ensure_topics(settings.kafka_bootstrap, [topic], settings.partitions, configs)
+
+    publisher = KafkaPublisher(settings.kafka_bootstrap, ensure=ensure)
+    publisher.known.update(topics.all())
+    tables = Tables()
+    follower = TableFollower(settings.kafka_bootstrap, topics, tables.apply)
     exchange = Exchange(
         store=store,
-        publish=publisher,
-        topics=Topics.from_settings(settings),
+        publish=publish(broker) if publish else publisher,
+        topics=topics,
+        tables=tables,
+        barrier=follower.barrier,
         top_k=settings.top_k,
         weights=Weights(
             skills=settings.weight_skills,
@@ -67,15 +101,15 @@ def _wire(settings: Settings, store: Store) -> tuple[KafkaBroker, KafkaPublisher
         rescore_threshold=settings.rescore_threshold,
     )
     register(broker, exchange=exchange, settings=settings)
-    return broker, publisher
+    return Worker(broker, publisher, follower, exchange)
 
 
 def create_app(settings: Settings | None = None) -> FastStream:
     """Create the worker application: MongoDB projections behind Kafka subscribers."""
     settings = settings or Settings()
     store = MongoStore(settings.mongo_url, settings.mongo_db)
-    broker, publisher = _wire(settings, store)
-    app = FastStream(broker, logger=logging.getLogger("bureau.app"))
+    worker = wire(settings, store)
+    app = FastStream(worker.broker, logger=logging.getLogger("bureau.app"))
 
     @app.on_startup
     async def _prepare() -> None:
@@ -84,13 +118,31 @@ def create_app(settings: Settings | None = None) -> FastStream:
             settings.kafka_bootstrap, topics.all(), settings.partitions, topic_configs(settings)
         )
         await store.ensure_indexes()
+        # The tables first: no event is taken before the worker knows the exchange.
+        await worker.follower.restore()
 
     @app.after_shutdown
     async def _close() -> None:
-        await publisher.close()
+        await worker.follower.stop()
+        await worker.publisher.close()
         await store.close()
 
     return app
+
+
+@contextlib.asynccontextmanager
+async def open_queries(settings: Settings, *, tables: bool = False) -> AsyncIterator[Queries]:
+    """Queries over the configured store; ``tables``: restored from the changelogs first."""
+    store = MongoStore(settings.mongo_url, settings.mongo_db)
+    state = Tables()
+    follower = TableFollower(settings.kafka_bootstrap, Topics.from_settings(settings), state.apply)
+    try:
+        if tables:
+            await follower.restore()
+        yield Queries(store=store, tables=state, top_k=settings.top_k)
+    finally:
+        await follower.stop()
+        await store.close()
 
 
 def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
@@ -102,6 +154,9 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
     # Profiles are full replacements, so the latest per student is all a replay needs;
     # compaction then lets an erasure's tombstone remove the student from the log.
     configs[topics.students] = {"cleanup.policy": "compact"}
+    # Tables are current state: the latest record per key is all a restore needs.
+    for changelog in topics.changelogs:
+        configs[changelog] = {"cleanup.policy": "compact"}
     return configs
 
 

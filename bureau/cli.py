@@ -11,9 +11,8 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-from bureau.app import create_app, until_signalled
+from bureau.app import create_app, open_queries, until_signalled
 from bureau.logging import configure_logging
-from bureau.service import Exchange
 from bureau.settings import Settings
 
 
@@ -93,25 +92,9 @@ def _asyncapi(*, check: bool) -> int:
     return 1 if stale else 0
 
 
-@contextlib.asynccontextmanager
-async def _reader(settings: Settings) -> AsyncIterator[Exchange]:
-    """An exchange over the configured store that only reads and writes views."""
-    from bureau.adapters.mongo import MongoStore
-    from bureau.topics import Topics
-
-    async def no_publish(topic: str, key: bytes, value: bytes | None) -> None:
-        raise RuntimeError("this command publishes nothing")
-
-    store = MongoStore(settings.mongo_url, settings.mongo_db)
-    try:
-        yield Exchange(store=store, publish=no_publish, topics=Topics.from_settings(settings))
-    finally:
-        await store.close()
-
-
 async def _shortlist(settings: Settings, offer_id: str) -> None:
-    async with _reader(settings) as exchange:
-        ranked = await exchange.shortlist(offer_id)
+    async with open_queries(settings, tables=True) as queries:
+        ranked = queries.shortlist(offer_id)
     if not ranked:
         _say(f"no candidates for {offer_id} (unknown, full, withdrawn, or nobody fits)")
     for s in ranked:
@@ -119,8 +102,8 @@ async def _shortlist(settings: Settings, offer_id: str) -> None:
 
 
 async def _stats(settings: Settings) -> None:
-    async with _reader(settings) as exchange:
-        rows = await exchange.refresh_statistics()
+    async with open_queries(settings) as queries:
+        rows = await queries.refresh_statistics()
     _say(
         f"{'dimension':<10} {'value':<16} {'offered':>7} {'filled':>6} {'students':>8} "
         f"{'placed':>6} {'rate':>6} {'days':>5} {'mbo→hbo':>7} {'female':>6}"

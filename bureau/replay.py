@@ -35,9 +35,9 @@ from bureau.adapters.mongo import MongoStore
 from bureau.app import build_broker
 from bureau.settings import Settings
 
-LEDGER_FIELDS: Mapping[str, tuple[str, ...]] = {"notifications": ("_id", "sent")}
-"""Collections compared by some fields only. The ledger's bodies record which of two
-causes happened to send a suggestion first: delivery history, not projected state."""
+DELIVERY = frozenset({"version", "seen", "outbox", "parked"})
+"""Fields left out of the comparison: how and when events were delivered (a version moves
+on when an event is parked), not what they made of the projections."""
 
 
 class ReplayError(RuntimeError):
@@ -49,6 +49,10 @@ class _DiscardPublishes(BaseMiddleware):
 
     async def publish_scope(self, call_next: Callable[[Any], Awaitable[Any]], cmd: Any) -> Any:
         return None
+
+
+async def _discard(topic: str, key: bytes, value: bytes | None) -> None:
+    """Bureau's publisher in a replay: the live system has sent all of it already."""
 
 
 class Progress:
@@ -132,8 +136,8 @@ async def replay(
                 "group_prefix": f"{settings.group_prefix}replay-{uuid.uuid4().hex[:12]}.",
             }
         )
-        broker = build_broker(own, store)
-        broker.add_middleware(_DiscardPublishes)
+        broker = build_broker(own, store, publish=lambda _: _discard)
+        broker.add_middleware(_DiscardPublishes)  # dead letters go through the broker
         groups = consumer_groups(broker)
         topics = sorted({t for ts in groups.values() for t in ts})
         start, end = await _offsets(settings.kafka_bootstrap, topics)
@@ -236,18 +240,19 @@ Canonical = dict[str, dict[str, str]]
 
 
 async def canonical_documents(url: str, database: str) -> Canonical:
-    """Every document of ``database`` in canonical form (ledgers reduced to their fields)."""
+    """Every document of ``database`` in canonical form, without delivery bookkeeping."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, uuidRepresentation="standard")
     try:
         db = client[database]
         out: Canonical = {}
         for name in sorted(await db.list_collection_names()):
-            fields = LEDGER_FIELDS.get(name)
             out[name] = {
                 canonical({"_id": doc["_id"]}): canonical(
-                    {k: doc.get(k) for k in fields} if fields else doc
+                    {k: v for k, v in doc.items() if k not in DELIVERY}
                 )
                 async for doc in db[name].find()
+                # A placeholder holds only events parked for it: delivery, not state.
+                if "state" in doc or "parked" not in doc
             }
         return out
     finally:

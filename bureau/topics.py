@@ -19,6 +19,18 @@ class Purpose:
     ROUNDS = "rounds"
 
 
+class Table:
+    """Tables every worker keeps in memory, each fed from a changelog topic of bureau's."""
+
+    STUDENTS = "students"
+    OFFERS = "offers"
+    ORGANISATIONS = "organisations"
+    SPECIALISTS = "specialists"
+    REQUESTS = "requests"
+
+    ALL = (STUDENTS, OFFERS, ORGANISATIONS, SPECIALISTS, REQUESTS)
+
+
 def dlq(topic: str) -> str:
     """Return the dead-letter topic of ``topic``."""
     return f"{topic}.dlq"
@@ -81,8 +93,21 @@ class Topics:
 
     @property
     def matches(self) -> str:
-        """Match suggestions, keyed by offer id."""
+        """Every suggestion bureau makes, keyed by offer id: bureau's own log (audit)."""
         return self._t("matches")
+
+    def suggestions(self, party: str) -> str:
+        """Suggestions one company or school may read: one topic per party, for ACLs."""
+        return f"{self.prefix}bureau.suggestions.{party}.v1"
+
+    def state(self, table: str) -> str:
+        """Bureau's changelog of one table (compacted): what every worker matches from."""
+        return f"{self.prefix}bureau.state.{table}.v1"
+
+    @property
+    def changelogs(self) -> list[str]:
+        """Every changelog topic, read in full by every worker."""
+        return [self.state(t) for t in Table.ALL]
 
     def outcomes(self, school_id: str) -> str:
         """Placement outcomes of one school's students: one topic per school, for ACLs."""
@@ -108,4 +133,4 @@ class Topics:
 
     def all(self) -> list[str]:
         """Every fixed topic bureau reads or writes, dead letters included."""
-        return [*self.inbound, *(dlq(t) for t in self.inbound), self.matches]
+        return [*self.inbound, *(dlq(t) for t in self.inbound), self.matches, *self.changelogs]

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
+import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
-from faststream.kafka import KafkaBroker
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    KafkaError,
+    KafkaTimeoutError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    TopicAlreadyExistsError,
+)
+
+log = structlog.get_logger(__name__)
 
 
 async def ensure_topics(
@@ -41,35 +52,82 @@ async def ensure_topics(
         await admin.close()
 
 
-class KafkaPublisher:
-    """Publishes JSON records through the broker's idempotent producer, and tombstones."""
+class ProducerReplacedError(KafkaError):  # type: ignore[misc]
+    """The producer was broken and is replaced; the send is retried (transient)."""
 
-    def __init__(self, broker: KafkaBroker, bootstrap: str) -> None:
-        """Publish through ``broker``; tombstones through a producer of our own."""
-        self.broker, self.bootstrap = broker, bootstrap
-        self._raw: AIOKafkaProducer | None = None
+
+# Errors after which aiokafka's idempotent producer stays unusable: every later send
+# fails again (sequence numbers out of step, a timed-out or fenced batch). Replace it.
+_BROKEN = (OutOfOrderSequenceNumber, KafkaTimeoutError, ProducerFenced, InvalidProducerEpoch)
+
+
+class KafkaPublisher:
+    """bureau's producer: idempotent, acks from all replicas, replaced when it breaks.
+
+    Topics named per party (outcomes, suggestions) are created on first use, since a
+    secured broker does not create topics on its own.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        ensure: Callable[[str], Awaitable[None]] | None = None,
+        client: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Publish to ``bootstrap``; ``ensure(topic)`` creates a topic not seen before."""
+        self.bootstrap, self._client = bootstrap, dict(client or {})
+        self._ensure = ensure
+        self.known: set[str] = set()
+        self._producer: AIOKafkaProducer | None = None
+        self._lock = asyncio.Lock()
+        self.replaced = 0
 
     async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
         """Send one record (``None``: a tombstone) and wait for the acknowledgement."""
-        if value is None:
-            await self._tombstone(topic, key)
-            return
-        await self.broker.publish(
-            value, topic=topic, key=key, headers={"content-type": "application/json"}
-        )
+        if topic not in self.known:
+            if self._ensure is not None:
+                await self._ensure(topic)
+            self.known.add(topic)
+        producer = await self._started()
+        try:
+            await producer.send_and_wait(topic, value, key=key, headers=_HEADERS)
+        except _BROKEN as exc:
+            await self._replace(producer, exc)
+            raise ProducerReplacedError(f"producer replaced after {exc!r}") from exc
 
-    async def _tombstone(self, topic: str, key: bytes) -> None:
-        # FastStream encodes None as b"", which compaction keeps; a tombstone is a
-        # record with no value at all, so it goes through aiokafka directly.
-        if self._raw is None:
-            self._raw = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
-            )
-            await self._raw.start()
-        await self._raw.send_and_wait(topic, None, key=key)
+    async def _started(self) -> AIOKafkaProducer:
+        async with self._lock:
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self.bootstrap,
+                    acks="all",
+                    enable_idempotence=True,
+                    # Generous: a busy 2-core machine must not turn a slow ack into a loss.
+                    request_timeout_ms=60_000,
+                    **self._client,
+                )
+                await producer.start()
+                self._producer = producer
+            return self._producer
+
+    async def _replace(self, broken: AIOKafkaProducer, exc: BaseException) -> None:
+        async with self._lock:
+            replaced = self._producer is broken
+            if replaced:  # else another send replaced it already
+                self._producer = None
+                self.replaced += 1
+        if replaced:
+            log.warning("producer_replaced", error=repr(exc))
+            with contextlib.suppress(Exception):
+                await broken.stop()
 
     async def close(self) -> None:
-        """Stop the tombstone producer, if it was started."""
-        if self._raw is not None:
-            await self._raw.stop()
-            self._raw = None
+        """Stop the producer, if it was started."""
+        async with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
+
+
+_HEADERS = [("content-type", b"application/json")]

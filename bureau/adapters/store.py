@@ -1,13 +1,15 @@
-"""The storage port: aggregates with version-checked commits, views, parking, ledger."""
+"""The storage port: aggregates written once per event by ``_id``, views, and queries.
+
+On the event path the store is read and written by ``_id`` only: one ``load`` and one
+``commit`` per event (``park`` and ``put_view`` where a rule needs them). ``find`` is
+for queries (statistics, pages, a round's close), never for an event's hot path.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from uuid import UUID
-
-from bureau.domain.matching import Offer, Student
 
 Document = dict[str, Any]
 
@@ -18,21 +20,27 @@ class ConcurrentWriteError(Exception):
 
 @dataclass(frozen=True)
 class Stored:
-    """An aggregate as stored: its state, version, applied event ids and unsent outbox."""
+    """An aggregate as stored.
 
-    state: Document
+    ``state`` is None for a placeholder that only holds events parked for it.
+    ``seen`` is the bounded record of applied events (see ``service.pipeline``);
+    ``outbox`` what the last applied event sends; ``parked`` events waiting for it.
+    """
+
+    state: Document | None
     version: int
-    applied: frozenset[str]
-    outbox: tuple[Document, ...]
-    fields: frozenset[str] = frozenset()
-    """Names of the top-level query fields it was stored with."""
+    seen: Document
+    outbox: tuple[Document, ...] = ()
+    parked: tuple[Document, ...] = ()
+    fields: Mapping[str, Any] | None = None
+    """The top-level query fields it was stored with."""
 
 
 class Store(Protocol):
     """What the exchange needs from a projection store."""
 
     async def load(self, kind: str, key: str) -> Stored | None:
-        """Return the aggregate ``kind``/``key``, or None if it does not exist."""
+        """Return the aggregate ``kind``/``key``, or None if nothing is stored under it."""
         ...
 
     async def commit(
@@ -41,67 +49,39 @@ class Store(Protocol):
         key: str,
         *,
         previous: Stored | None,
-        event_id: UUID,
         state: Document,
         fields: Mapping[str, Any],
+        seen: Document,
         outbox: Sequence[Document],
-        also_applied: Sequence[UUID] = (),
     ) -> None:
-        """Write the new state, the event id and the outbox in one single-document write.
-
-        ``also_applied`` are ids of events the decision itself emitted onto this
-        aggregate's topic: reading them back must change nothing.
+        """Write state, seen-record and outbox in one single-document write; clear parked.
 
         ``fields`` replace the top-level query fields (those of ``previous`` that are
         not among them are removed). Raises ConcurrentWriteError unless the stored
-        aggregate is still at ``previous``'s version (``None``: not yet stored).
+        aggregate is still at ``previous``'s version (``None``: nothing stored yet).
         """
         ...
 
-    async def clear_outbox(self, kind: str, key: str, version: int) -> None:
-        """Empty the outbox once everything in it was delivered."""
+    async def park(self, kind: str, key: str, entry: Document) -> None:
+        """Keep ``entry`` (an event) on aggregate ``kind``/``key`` until it exists.
+
+        Idempotent: the same entry twice is kept once. Creates a placeholder when
+        nothing is stored, and moves the version on, so a concurrent commit retries.
+        """
         ...
 
     async def put_view(self, view: str, key: str, doc: Document | None) -> None:
         """Replace (or with None delete) one document of a derived view."""
         ...
 
+    async def insert_view(self, view: str, key: str, doc: Document) -> None:
+        """Add a document to an append-only view; an existing ``key`` is left as it is."""
+        ...
+
     async def find(self, collection: str, where: Mapping[str, Any]) -> list[Document]:
-        """Return the documents whose fields equal ``where``'s, in ``_id`` order."""
+        """Return the documents whose fields equal ``where``'s, in ``_id`` order (queries)."""
         ...
 
     async def get_many(self, collection: str, ids: Sequence[str]) -> list[Document]:
         """Return the documents with these ``_id``s (missing ones are left out)."""
-        ...
-
-    async def park(self, ref: str, event_id: UUID, entry: Document) -> None:
-        """Keep an event until ``ref`` exists (idempotent by event id)."""
-        ...
-
-    async def parked(self, ref: str) -> list[Document]:
-        """Return the events waiting for ``ref``, oldest first."""
-        ...
-
-    async def unpark(self, event_ids: Sequence[str]) -> None:
-        """Forget parked events once they were re-driven."""
-        ...
-
-    async def students_matching(self, offer: Offer, limit: int) -> list[Student]:
-        """Candidates for ``offer`` found by index: an accepted level and a shared skill."""
-        ...
-
-    async def offers_matching(self, student: Student, limit: int) -> list[Offer]:
-        """Open offers for ``student`` found by index: its level and a shared skill."""
-        ...
-
-    async def claim(self, notifications: Mapping[UUID, str]) -> dict[UUID, str]:
-        """Record each notification's body unless its id is recorded already.
-
-        Returns the recorded body of each of them not yet marked sent: whoever records
-        an id first decides its bytes, so one id never goes out with two bodies.
-        """
-        ...
-
-    async def mark_sent(self, notification_ids: Sequence[UUID]) -> None:
-        """Mark recorded notifications as delivered (idempotent)."""
         ...

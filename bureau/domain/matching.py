@@ -33,6 +33,7 @@ __all__ = [
     "suggest",
     "suggestion_for",
     "suggestion_id",
+    "told_id",
 ]
 
 MATCH_NAMESPACE = uuid.UUID("6f1d7c3e-3c1a-4c55-9a59-3a4f0d2b8e10")
@@ -136,3 +137,12 @@ def offers_for_student(
     ]
     best = heapq.nsmallest(limit, scored, key=lambda t: (t[0], t[1]))
     return [suggestion_for(o, student, weights) for _, _, o in best]
+
+
+def told_id(offer_id: str, student_id: str, offer_version: int, student_version: int) -> uuid.UUID:
+    """The id of a pair's suggestion made from these versions of the offer and student.
+
+    Whichever side tells the pair, equal versions give the same id and the same body,
+    so two workers racing to tell one pair publish one notification, not two.
+    """
+    return uuid.uuid5(suggestion_id(offer_id, student_id), f"{offer_version}/{student_version}")

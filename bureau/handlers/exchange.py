@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -22,68 +21,51 @@ from bureau.schemas.organisations import organisation_event
 from bureau.schemas.research import research_event
 from bureau.schemas.rounds import round_event
 from bureau.schemas.students import student_event
-from bureau.service import Exchange, RejectedEventError
+from bureau.service import Exchange, Position, RejectedEventError
 from bureau.settings import Settings
 from bureau.topics import Purpose, Topics
 
 log = structlog.get_logger(__name__)
 
 
-@dataclass(frozen=True)
-class Route:
-    """How one topic's messages are decoded and applied."""
-
-    adapter: TypeAdapter[Any]
-    apply: Callable[[Any], Awaitable[None]]
+Apply = Callable[[Any, Position], Awaitable[None]]
 
 
 def register(broker: KafkaBroker, *, exchange: Exchange, settings: Settings) -> None:
-    """Subscribe the exchange's handlers to the inbound topics."""
+    """Subscribe the exchange to the inbound topics: one group per purpose."""
     t = Topics.from_settings(settings)
-    subscribe = _subscriber(broker, settings)
+    subscribe = _subscriber(broker, settings, exchange.apply)
     # Offers and applications are both keyed by offer id and change one aggregate, the
     # offer's book: one subscriber reads both, and the range assignor gives partition i
     # of each topic to the same worker, so a book has a single writer.
-    subscribe(
-        Purpose.OFFER_BOOK,
-        {
-            t.offers: Route(offer_event, exchange.on_offer_event),
-            t.applications: Route(application_event, exchange.on_application_event),
-        },
-    )
-    subscribe(Purpose.STUDENTS, {t.students: Route(student_event, exchange.on_student_event)})
-    subscribe(
-        Purpose.ORGANISATIONS,
-        {t.organisations: Route(organisation_event, exchange.on_organisation_event)},
-    )
-    subscribe(Purpose.RESEARCH, {t.research: Route(research_event, exchange.on_research_event)})
-    subscribe(Purpose.LECTURES, {t.lectures: Route(lecture_event, exchange.on_lecture_event)})
-    subscribe(Purpose.ROUNDS, {t.rounds: Route(round_event, exchange.on_round_event)})
-    subscribe(
-        Purpose.SPECIALISTS,
-        {t.specialists: Route(specialist_event, exchange.on_specialist_event)},
-    )
+    subscribe(Purpose.OFFER_BOOK, {t.offers: offer_event, t.applications: application_event})
+    subscribe(Purpose.STUDENTS, {t.students: student_event})
+    subscribe(Purpose.ORGANISATIONS, {t.organisations: organisation_event})
+    subscribe(Purpose.RESEARCH, {t.research: research_event})
+    subscribe(Purpose.LECTURES, {t.lectures: lecture_event})
+    subscribe(Purpose.ROUNDS, {t.rounds: round_event})
+    subscribe(Purpose.SPECIALISTS, {t.specialists: specialist_event})
 
 
 def _subscriber(
-    broker: KafkaBroker, settings: Settings
-) -> Callable[[str, Mapping[str, Route]], None]:
+    broker: KafkaBroker, settings: Settings, apply: Apply
+) -> Callable[[str, Mapping[str, TypeAdapter[Any]]], None]:
     limit = settings.max_message_bytes
     topics = Topics.from_settings(settings)
 
-    def subscribe(purpose: str, routes: Mapping[str, Route]) -> None:
+    def subscribe(purpose: str, routes: Mapping[str, TypeAdapter[Any]]) -> None:
         async def handle(message: KafkaMessage) -> None:
             record = message.raw_message
             assert not isinstance(record, tuple), "bureau subscribers take one message at a time"
             if record.value is None:
                 return  # a tombstone: compaction's business, not an event
-            route = routes[record.topic]
+            at = Position(record.topic, record.partition, record.offset)
             try:
-                event = decode(route.adapter, message.body, limit)
+                event = decode(routes[record.topic], message.body, limit)
                 with structlog.contextvars.bound_contextvars(
                     event_id=str(event.event_id), event_type=event.event_type
                 ):
-                    await route.apply(event)
+                    await apply(event, at)
             except (InvalidEventError, RejectedEventError) as exc:
                 log.warning("dead_lettered", reason=str(exc))
                 await dead_letter(broker, message, str(exc))

@@ -8,19 +8,13 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from bureau.adapters.mongo import MongoStore
-from bureau.app import create_app
-from bureau.domain.matching import suggestion_id
+from bureau.app import create_app, open_queries
+from bureau.domain.matching import told_id
 from bureau.handlers.dead_letter import ORIGIN, REASON
-from bureau.service import Exchange
 from bureau.settings import Settings
 from bureau.topics import Purpose, Topics, dlq
 from tests.support import events
 from tests.support.kafka import as_json, produce, read_all, wait_consumed
-
-
-async def _no_publish(topic: str, key: bytes, value: bytes | None) -> None:
-    raise AssertionError("a shortlist publishes nothing")
 
 
 async def _projection(settings: Settings, name: str) -> list[dict[str, Any]]:
@@ -62,19 +56,15 @@ async def test_partner_events_become_projections_and_match_suggestions(settings:
     ]
     assert [s["_id"] for s in await _projection(settings, "students")] == ["s-1", "s-2", "s-3"]
 
-    store = MongoStore(settings.mongo_url, settings.mongo_db)
-    try:
-        exchange = Exchange(store=store, publish=_no_publish, topics=topics)
-        assert [c.student_id for c in await exchange.shortlist("o-1")] == ["s-1"]
-        assert await exchange.shortlist("o-unknown") == []
-    finally:
-        await store.close()
+    async with open_queries(settings, tables=True) as queries:
+        assert [c.student_id for c in queries.shortlist("o-1")] == ["s-1"]
+        assert queries.shortlist("o-unknown") == []
 
     [record] = await read_all(settings.kafka_bootstrap, topics.matches)
     match = json.loads(record.value)
     assert record.key == b"o-1"
     assert match["event_type"] == "MatchSuggested"
-    assert match["event_id"] == str(suggestion_id("o-1", "s-1"))
+    assert match["event_id"] == str(told_id("o-1", "s-1", 1, 1))
     assert match["data"]["student_id"] == "s-1"
     assert match["data"]["reasons"] == [
         "level mbo-4 is accepted",
@@ -101,8 +91,10 @@ async def test_duplicates_have_one_effect_and_one_notification(settings: Setting
         )
 
     [doc] = await _projection(settings, "offers")
-    assert doc["applied"] == [offer["event_id"]]
-    assert len(await read_all(settings.kafka_bootstrap, topics.matches)) == 1
+    assert doc["version"] == 1
+    assert [e["id"] for e in doc["seen"]["recent"]] == [offer["event_id"]]
+    matches = await read_all(settings.kafka_bootstrap, topics.matches)
+    assert len({(r.key, r.value) for r in matches}) == 1, "one notification, maybe sent again"
 
 
 async def test_bad_input_is_dead_lettered_and_the_consumer_moves_on(settings: Settings) -> None:

@@ -8,7 +8,7 @@ from bureau.domain.index import CandidateIndex
 from bureau.domain.matching import Offer, Student, offers_for_student, students_for_offer
 from bureau.domain.scoring import Weights
 from bureau.schemas.common import Level, Period
-from tests.support.store_contract import make_offer, make_student
+from tests.support.domain import make_offer, make_student
 
 AREAS = ["1012", "1013", "1091", "1181", "2011", "2511", "3011", "3511", "6211", "9711"]
 SKILLS = ["python", "linux", "go", "sql", "excel", "cad"]

@@ -15,7 +15,7 @@ from bureau.domain.scoring import (
     score_changed_materially,
 )
 from bureau.schemas.common import Level, Period
-from tests.support.store_contract import make_offer, make_student
+from tests.support.domain import make_offer, make_student
 
 SPRING = Period(start=date(2027, 2, 1), end=date(2027, 6, 30))
 AUTUMN = Period(start=date(2027, 9, 1), end=date(2028, 1, 31))

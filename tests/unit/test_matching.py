@@ -9,7 +9,7 @@ from bureau.domain.matching import (
     suggestion_id,
 )
 from bureau.schemas.common import Level
-from tests.support.store_contract import make_offer, make_student
+from tests.support.domain import make_offer, make_student
 
 
 @pytest.mark.parametrize(

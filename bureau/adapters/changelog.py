@@ -1,0 +1,133 @@
+"""Follows bureau's changelog topics into the in-memory tables, like a global table.
+
+Every worker reads every partition of every changelog topic (no consumer group), so
+each has the whole exchange's current state. ``restore`` reads up to the end offsets
+before the worker takes events; ``barrier`` waits until everything published before
+it was called has been read (so a match sees every change already committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from bureau.topics import Table, Topics
+
+log = structlog.get_logger(__name__)
+
+Apply = Callable[[str, str, bytes | None], None]
+Progress = Callable[[int, int], None]
+
+
+class TableFollower:
+    """Reads the changelog topics from the beginning and keeps applying them."""
+
+    def __init__(
+        self, bootstrap: str, topics: Topics, apply: Apply, client: Mapping[str, Any] | None = None
+    ) -> None:
+        """Apply each record of ``topics``' changelogs with ``apply(table, key, value)``."""
+        self._bootstrap, self._client = bootstrap, dict(client or {})
+        self._tables = {topics.state(t): t for t in Table.ALL}
+        self._apply = apply
+        self._consumer: AIOKafkaConsumer | None = None
+        self._partitions: list[TopicPartition] = []
+        self._task: asyncio.Task[None] | None = None
+        self._moved = asyncio.Condition()
+        self._positions: dict[TopicPartition, int] = {}
+        self.records = 0
+
+    async def restore(self, progress: Progress | None = None) -> float:
+        """Read every changelog to its current end; return the seconds it took."""
+        started = time.monotonic()
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=5000,
+            **self._client,
+        )
+        await consumer.start()
+        self._consumer = consumer
+        self._partitions = [
+            TopicPartition(topic, p)
+            for topic in self._tables
+            for p in sorted(await _partitions(consumer, topic))
+        ]
+        consumer.assign(self._partitions)
+        await consumer.seek_to_beginning(*self._partitions)
+        start = await consumer.beginning_offsets(self._partitions)
+        end = await consumer.end_offsets(self._partitions)
+        total = sum(end[tp] - start[tp] for tp in self._partitions)
+        log.info("tables_restoring", records=total)
+        await self._poll()
+        while not self._reached(end):
+            await self._poll()
+            if progress is not None:
+                progress(min(self.records, total), total)
+        seconds = time.monotonic() - started
+        log.info("tables_restored", records=self.records, seconds=round(seconds, 2))
+        self._task = asyncio.create_task(self._follow())
+        return seconds
+
+    async def barrier(self) -> None:
+        """Wait until every record published before this call has been applied."""
+        consumer = self._consumer
+        if consumer is None:
+            return
+        end = await consumer.end_offsets(self._partitions)
+        # Generous: the follower reads what is already on the broker, even on a busy machine.
+        async with asyncio.timeout(120), self._moved:
+            await self._moved.wait_for(lambda: self._reached(end))
+
+    async def stop(self) -> None:
+        """Stop following."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+    def _reached(self, end: Mapping[TopicPartition, int]) -> bool:
+        return all(self._positions.get(tp, 0) >= offset for tp, offset in end.items())
+
+    async def _poll(self) -> None:
+        assert self._consumer is not None
+        batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
+        for tp, records in batches.items():
+            table = self._tables[tp.topic]
+            for record in records:
+                self._apply(table, record.key.decode(), record.value)
+            self.records += len(records)
+        for tp in self._partitions:
+            self._positions[tp] = await self._consumer.position(tp)
+        async with self._moved:
+            self._moved.notify_all()
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                await self._poll()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a broker hiccup must not end the tables: log and go on
+                log.exception("tables_follow_failed")
+                await asyncio.sleep(1.0)
+
+
+async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> Sequence[int]:
+    # bureau creates the topics before it restores; ask until the metadata says so.
+    async with asyncio.timeout(60):
+        while True:
+            cluster = await consumer._client.fetch_all_metadata()  # aiokafka has no public call
+            found = cluster.partitions_for_topic(topic)
+            if found:
+                return sorted(found)
+            await asyncio.sleep(0.2)

@@ -1,0 +1,106 @@
+"""The exchange: a table from event type to the room that handles it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bureau.adapters.store import Store
+from bureau.domain.eligibility import DEFAULT_RULES, Rules
+from bureau.domain.scoring import DEFAULT_WEIGHTS, Weights
+from bureau.schemas.envelope import Envelope
+from bureau.service.collaboration import Lectures, Research
+from bureau.service.context import Barrier, Context, no_barrier
+from bureau.service.offers import OfferBooks
+from bureau.service.organisations import Organisations
+from bureau.service.pipeline import Pipeline, Position, Publish
+from bureau.service.queries import Queries
+from bureau.service.rounds import Rounds
+from bureau.service.students import Students
+from bureau.service.suggestions import Matcher
+from bureau.service.tables import Tables
+from bureau.topics import Topics
+
+Handler = Callable[[Any, Position | None], Awaitable[None]]
+
+OFFER_EVENTS = ("InternshipOffered", "InternshipOfferUpdated", "InternshipOfferWithdrawn")
+APPLICATION_EVENTS = (
+    "ApplicationSubmitted",
+    "ApplicationWithdrawn",
+    "CandidateShortlisted",
+    "ApplicationRejected",
+    "PlacementOffered",
+    "PlacementAccepted",
+    "PlacementDeclined",
+    "PlacementConfirmed",
+    "PlacementCompleted",
+    "PlacementAllocated",
+)
+
+
+@dataclass(kw_only=True)
+class Exchange:
+    """Keeps every aggregate and view, and sends outcomes and match suggestions."""
+
+    store: Store
+    publish: Publish
+    topics: Topics
+    tables: Tables = field(default_factory=Tables)
+    barrier: Barrier = no_barrier
+    top_k: int = 20
+    weights: Weights = DEFAULT_WEIGHTS
+    rules: Rules = DEFAULT_RULES
+    rescore_threshold: float = 0.05
+    """A pair is suggested again only when its score moved at least this much."""
+
+    def __post_init__(self) -> None:
+        """Build the rooms around one pipeline and one set of tables."""
+        self.tables.index.weights, self.tables.index.rules = self.weights, self.rules
+        ctx = Context(
+            pipeline=Pipeline(store=self.store, publish=self.publish),
+            topics=self.topics,
+            tables=self.tables,
+            matcher=Matcher(
+                tables=self.tables,
+                top_k=self.top_k,
+                weights=self.weights,
+                rules=self.rules,
+                rescore_threshold=self.rescore_threshold,
+            ),
+            barrier=self.barrier,
+        )
+        books, students, lectures = OfferBooks(ctx=ctx), Students(ctx=ctx), Lectures(ctx=ctx)
+        self.queries = Queries(store=self.store, tables=self.tables, top_k=self.top_k)
+        rooms: dict[str, Handler] = {
+            "OrganisationRegistered": Organisations(ctx=ctx).on_event,
+            "StudentRegistered": students.on_event,
+            "StudentProfileUpdated": students.on_event,
+            "StudentErased": students.on_event,
+            "SpecialistAvailable": lectures.on_specialist_event,
+        }
+        rooms |= dict.fromkeys(OFFER_EVENTS, books.on_offer_event)
+        rooms |= dict.fromkeys(APPLICATION_EVENTS, books.on_application_event)
+        research, rounds = Research(ctx=ctx).on_event, Rounds(ctx=ctx).on_event
+        rooms |= dict.fromkeys(
+            ("ResearchQuestionPosted", "ResearchQuestionClosed", "ResearchTeamProposed"), research
+        )
+        rooms |= dict.fromkeys(
+            ("GuestLectureRequested", "GuestLectureBooked", "GuestLectureCancelled"),
+            lectures.on_lecture_event,
+        )
+        rooms |= dict.fromkeys(
+            (
+                "MatchingRoundOpened",
+                "PreferencesSubmitted",
+                "ApplicantsRanked",
+                "MatchingRoundClosed",
+                "MatchingRoundRun",
+            ),
+            rounds,
+        )
+        self.rooms = rooms
+
+    async def apply(self, event: Envelope, at: Position | None = None) -> None:
+        """Apply one event (from ``at``, when it was consumed from Kafka)."""
+        await self.rooms[event.event_type](event, at)

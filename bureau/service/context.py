@@ -1,0 +1,100 @@
+"""What every room of the exchange shares: the pipeline, names, tables and matcher."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bureau.adapters.store import Document
+from bureau.schemas.envelope import Envelope
+from bureau.service.documents import changelog
+from bureau.service.pipeline import Done, Pipeline, Result
+from bureau.service.suggestions import Matcher
+from bureau.service.tables import Tables
+from bureau.topics import Topics
+
+Barrier = Callable[[], Awaitable[None]]
+
+
+async def no_barrier() -> None:
+    """One worker alone: its own changes reach its tables at once."""
+
+
+@dataclass(kw_only=True)
+class Context:
+    """Shared by the rooms; one per exchange."""
+
+    pipeline: Pipeline
+    topics: Topics
+    tables: Tables
+    matcher: Matcher
+    barrier: Barrier = no_barrier
+
+    def record(
+        self, table: str, key: str, version: int, event: Envelope, body: Document | None
+    ) -> Document:
+        """An outbox entry for bureau's changelog of ``table`` (body None: row gone)."""
+        value = changelog(table, version, event.occurred_at, body)
+        return {"topic": self.topics.state(table), "key": key, "value": value, "table": table}
+
+    def absorb(self, result: Result) -> None:
+        """Apply our own changelog records to our tables at once (write-through)."""
+        if isinstance(result, Done):
+            for entry in result.outbox:
+                if "table" in entry:
+                    self.tables.apply(entry["table"], entry["key"], entry["value"])
+
+    async def matched(
+        self, result: Result, mark: int, again: Callable[[], Sequence[Envelope]]
+    ) -> None:
+        """After an applied change: tell what changes of others, read meanwhile, add.
+
+        Suggestions are computed before the commit and sent from its outbox; another
+        worker's change may have been committed between that computation and our own
+        changelog record. Matching once more after our record is out closes that gap:
+        of two racing changes, the later one to pass ``barrier`` sees the other.
+        """
+        self.absorb(result)
+        if not isinstance(result, Done) or self.tables.changes == mark:
+            return
+        await self.barrier()
+        sent = {e["value"] for e in result.outbox if "topic" in e}
+        await self.pipeline.publish_all(
+            [
+                (t, k, v)
+                for record in again()
+                for t, k, v in self.suggestion_entries(record)
+                if v.decode() not in sent
+            ]
+        )
+
+    def entries(self, records: Sequence[Envelope]) -> list[Document]:
+        """Outbox entries that send suggestions."""
+        return [
+            {"topic": t, "key": k, "value": v.decode()}
+            for record in records
+            for t, k, v in self.suggestion_entries(record)
+        ]
+
+    def suggestion_entries(self, record: Envelope) -> list[tuple[str, str, bytes]]:
+        """Where one suggestion goes: bureau's log, and the topic of each party it names."""
+        data: Any = getattr(record, "data", None)
+        parties = sorted(
+            {p for f in _PARTIES if isinstance(p := getattr(data, f, None), str) and p}
+        )
+        topics = [self.topics.matches, *(self.topics.suggestions(p) for p in parties)]
+        value = record.model_dump_json().encode()
+        return [(t, _key(record), value) for t in topics]
+
+
+_PARTIES = ("company_id", "school_id", "owner_id")
+
+
+def _key(record: Envelope) -> str:
+    data: Any = getattr(record, "data", None)
+    for name in ("offer_id", "request_id", "question_id"):
+        value = getattr(data, name, None)
+        if isinstance(value, str):
+            return value
+    raise ValueError(f"{record.event_type} names no key")

@@ -1,0 +1,271 @@
+"""The one mapping between domain objects and stored documents, views and records.
+
+Document shapes and collection names live here and in the store adapters only.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from bureau.adapters.store import Document, Stored
+from bureau.domain.book import Application, Book
+from bureau.domain.collaboration import LectureBooking
+from bureau.domain.decisions import Rejected
+from bureau.domain.matching import Offer, Student, Suggestion
+from bureau.domain.round import Round
+from bureau.schemas.envelope import BUREAU, Envelope
+from bureau.schemas.matches import MatchSuggested, MatchSuggestedData
+from bureau.schemas.offers import WorkMode
+from bureau.schemas.outcomes import Outcome, PlacementOutcome, PlacementStatus
+from bureau.schemas.students import StudentProfile
+
+S = TypeVar("S", bound=BaseModel)
+
+OUTCOME_NAMESPACE = uuid.UUID("a3c9e0f4-7b51-4f0e-8d7a-5e2b9c1d6f38")
+PLACED = frozenset(
+    {
+        PlacementStatus.OFFERED,
+        PlacementStatus.ACCEPTED,
+        PlacementStatus.CONFIRMED,
+        PlacementStatus.COMPLETED,
+    }
+)
+
+
+class Kind:
+    """Aggregate collections."""
+
+    OFFERS = "offers"
+    STUDENTS = "students"
+    ORGANISATIONS = "organisations"
+    RESEARCH = "research"
+    LECTURES = "lectures"
+    SPECIALISTS = "specialists"
+    ROUNDS = "rounds"
+
+
+class View:
+    """Derived views (written from outboxes) and append-only inputs."""
+
+    APPLICATIONS = "applications"
+    PLACEMENTS = "placements"
+    BOOKINGS = "bookings"
+    STATISTICS = "statistics"
+    ROUND_INPUTS = "round_inputs"
+
+
+class StudentRecord(BaseModel):
+    """A student's current profile and every level they have had (for continuation)."""
+
+    profile: StudentProfile
+    levels_seen: tuple[str, ...]
+
+
+class Tombstone(BaseModel):
+    """What bureau keeps of an erased student."""
+
+    school_id: str
+    erased: bool = True
+
+
+def state_of(model: type[S], stored: Stored | None) -> S | None:
+    """The aggregate's state as ``model``, or None when nothing (or a placeholder) is stored."""
+    if stored is None or stored.state is None:
+        return None
+    return model.model_validate(stored.state)
+
+
+def student_record(stored: Stored | None, profile: StudentProfile) -> StudentRecord:
+    """The new record of a student, keeping the levels they had before."""
+    state = stored.state if stored else None
+    seen = set() if state is None or state.get("erased") else set(state["levels_seen"])
+    return StudentRecord(profile=profile, levels_seen=tuple(sorted(seen | {profile.level.value})))
+
+
+def owned(stored: Stored | None, owner_field: str, source: str) -> Rejected | None:
+    """Refuse a profile change from anyone but the profile's owner (school or company)."""
+    state = stored.state if stored else None
+    if state is None:
+        return None
+    profile = state.get("profile", state)
+    owner = profile.get(owner_field) if isinstance(profile, dict) else None
+    if owner is None and owner_field == "school_id":
+        owner = state.get("school_id")  # an erased student's tombstone keeps the school
+    if owner is not None and owner != source:
+        return Rejected(f"{source} may not change a profile that belongs to {owner}")
+    return None
+
+
+def is_erased(stored: Stored | None) -> bool:
+    """Whether the stored student is an erasure tombstone."""
+    return stored is not None and stored.state is not None and bool(stored.state.get("erased"))
+
+
+def placement_outcome(cause: Envelope, outcome: Outcome) -> PlacementOutcome:
+    """The outcome record a school receives; derived from its cause, so replays repeat it."""
+    return PlacementOutcome(
+        event_id=uuid.uuid5(OUTCOME_NAMESPACE, f"{cause.event_id}/{outcome.application_id}"),
+        occurred_at=cause.occurred_at,
+        source=BUREAU,
+        correlation_id=str(cause.event_id),
+        data=outcome,
+    )
+
+
+def application_views(book: Book, app: Application) -> list[tuple[str, str, Document | None]]:
+    """The applications view of ``app`` and, when placed, the placements view."""
+    doc = {
+        "offer_id": book.offer.offer_id,
+        "company_id": book.offer.company_id,
+        **app.model_dump(mode="json"),
+    }
+    keys = (
+        "offer_id",
+        "company_id",
+        "student_id",
+        "school_id",
+        "status",
+        "submitted_at",
+        "decided_at",
+        "start",
+        "end",
+    )
+    placement = {k: doc[k] for k in keys} if app.status in PLACED else None
+    return [
+        (View.APPLICATIONS, app.application_id, doc),
+        (View.PLACEMENTS, app.application_id, placement),
+    ]
+
+
+def booking_view(lecture: LectureBooking) -> tuple[str, str, Document | None]:
+    """The bookings view of a lecture request."""
+    request = lecture.request
+    doc = None
+    if lecture.booking is not None:
+        doc = {
+            "school_id": request.school_id,
+            "specialist_id": lecture.booking.specialist_id,
+            "company_id": lecture.company_id,
+            "on": lecture.booking.on.isoformat(),
+            "cancelled": lecture.cancelled,
+        }
+    return View.BOOKINGS, request.request_id, doc
+
+
+def offer_fields(book: Book) -> Document:
+    """Top-level query fields of an offer's book."""
+    o = book.offer
+    return {
+        "company_id": o.company_id,
+        "title": o.title,
+        "levels": sorted(level.value for level in o.levels),
+        "skills": sorted(o.skills),
+        "themes": sorted(o.themes),
+        "region": o.region,
+        "withdrawn": book.withdrawn,
+        "filled": book.filled,
+        "capacity": book.remaining,
+        "places": o.capacity,
+        "period": o.period.model_dump(mode="json") if o.period else None,
+        "remote": o.mode is WorkMode.REMOTE,
+    }
+
+
+def student_fields(record: StudentRecord | Tombstone) -> Document:
+    """Top-level query fields of a student (only the school for a tombstone)."""
+    if isinstance(record, Tombstone):
+        return {"school_id": record.school_id, "erased": True, "consent": False}
+    p = record.profile
+    return {
+        "levels_seen": list(record.levels_seen),
+        # Present only when the student consented to statistics (the schema sees to it).
+        "gender": p.gender.value if p.gender else None,
+        "school_id": p.school_id,
+        "level": p.level.value,
+        "skills": sorted(p.skills),
+        "themes": sorted(p.themes),
+        "region": p.region,
+        "consent": p.may_be_matched,
+        "available": p.available.model_dump(mode="json") if p.available else None,
+        "erased": False,
+    }
+
+
+def round_fields(r: Round) -> Document:
+    """Top-level query fields of a round."""
+    return {"closed": r.closed, "coordinator_id": r.details.coordinator_id}
+
+
+def lecture_fields(lecture: LectureBooking) -> Document:
+    """Top-level query fields of a lecture request."""
+    return {
+        "school_id": lecture.request.school_id,
+        "booked": lecture.booking is not None and not lecture.cancelled,
+    }
+
+
+def round_input(round_id: str, kind: str, subject: str, ranked: list[str], seq: str) -> Document:
+    """One appended round input: a student's preferences or an offer's ranking."""
+    return {"round_id": round_id, "kind": kind, "subject": subject, "ranked": ranked, "seq": seq}
+
+
+def offer_for_matching(book: Book) -> Offer:
+    """The matching view of an offer's book: remaining places as its capacity."""
+    o = book.offer
+    return Offer(
+        offer_id=o.offer_id,
+        company_id=o.company_id,
+        title=o.title,
+        levels=o.levels,
+        skills=o.skills,
+        region=o.region,
+        capacity=book.remaining,
+        withdrawn=book.withdrawn,
+        period=o.period,
+        remote=o.mode is WorkMode.REMOTE,
+        themes=frozenset(t.value for t in o.themes),
+    )
+
+
+def student_for_matching(p: StudentProfile) -> Student:
+    """The matching view of a student profile."""
+    return Student(
+        student_id=p.student_id,
+        school_id=p.school_id,
+        level=p.level,
+        skills=p.skills,
+        region=p.region,
+        consent=p.may_be_matched,
+        available=p.available,
+        themes=frozenset(t.value for t in p.themes),
+    )
+
+
+def match_suggested(s: Suggestion, occurred_at: datetime) -> MatchSuggested:
+    """The record of a suggestion; every field derives from the pair's state."""
+    return MatchSuggested(
+        event_id=s.suggestion_id,
+        occurred_at=occurred_at,
+        source=BUREAU,
+        data=MatchSuggestedData(
+            offer_id=s.offer_id,
+            company_id=s.company_id,
+            student_id=s.student_id,
+            school_id=s.school_id,
+            score=s.score,
+            reasons=s.reasons,
+        ),
+    )
+
+
+def changelog(kind: str, version: int, at: datetime, body: Document | None) -> str | None:
+    """A record of bureau's changelog of ``kind``: the applied state others match from."""
+    if body is None:
+        return None
+    record = {"kind": kind, "v": version, "at": at.isoformat(), **body}
+    return json.dumps(record, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,219 @@
+"""The one path every event takes: load by ``_id``, decide, one write, then deliver.
+
+Exactly once, with a bounded record. Each aggregate keeps, in the same document as
+its state, (a) per source partition the highest offset it applied, and (b) the ids and
+body digests of its last ``RECENT`` events. Kafka redelivers only what follows a
+committed offset and a partition's records reach one aggregate in offset order, so
+(a) recognises every redelivery and every re-read from offset 0; (b) recognises a
+partner sending one event twice (or a parked event re-driven twice) within that
+window, and refuses a reused event id with a different body. Neither grows.
+
+The outbox holds what the last applied event sends (views, outcomes, changelog
+records, re-driven parked events). It is written in the same write as the state and
+never cleared: a redelivery of that last event delivers it again, under the same ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+
+from bureau.adapters.store import Document, Store, Stored
+from bureau.domain.decisions import Applied, Parked, Rejected
+from bureau.schemas.envelope import Envelope
+
+log = structlog.get_logger(__name__)
+
+RECENT = 64
+"""Ids (with body digests) of the last events each aggregate remembers."""
+
+
+class Publish(Protocol):
+    """Sends one record; returns once the broker acknowledged it."""
+
+    async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
+        """Publish ``value`` under ``key`` on ``topic``; ``None`` is a tombstone."""
+        ...
+
+
+class RejectedEventError(Exception):
+    """The domain refused the event (illegal transition, stranger speaking, ...)."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a consumed event came from."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class Done:
+    """The event was applied now; ``before`` is what was stored until then."""
+
+    decision: Applied[Any]
+    before: Stored | None
+    outbox: tuple[Document, ...]
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """The event was applied before; ``last`` when it is the aggregate's latest one."""
+
+    stored: Stored
+    last: bool
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The event was parked until ``ref`` exists."""
+
+    ref: str
+
+
+Result = Done | Duplicate | Waiting
+Decide = Callable[[Stored | None], Applied[Any] | Rejected | Parked]
+Follow = Callable[[Stored | None, Applied[Any]], Sequence[Document]]
+
+
+def digest(event: Envelope) -> str:
+    """A short digest of an event's body, to tell a reused id from a redelivery."""
+    return hashlib.sha256(event.model_dump_json().encode()).hexdigest()[:16]
+
+
+def recognise(seen: Document, event: Envelope, at: Position | None) -> bool | None:
+    """True: applied before; None: new; raises if the id was used for another body."""
+    event_id = str(event.event_id)
+    for entry in seen.get("recent", ()):
+        if entry["id"] == event_id:
+            if entry["h"] != digest(event):
+                raise RejectedEventError("event id reused with a different body")
+            return True
+    if at is not None:
+        for mark in seen.get("marks", ()):
+            if mark["t"] == at.topic and mark["p"] == at.partition:
+                return True if at.offset <= mark["o"] else None
+    return None
+
+
+def remember(seen: Document, events: Sequence[Envelope], at: Position | None) -> Document:
+    """The seen-record after applying ``events`` (the cause first) from ``at``."""
+    recent = [*seen.get("recent", ()), *({"id": str(e.event_id), "h": digest(e)} for e in events)]
+    marks = [
+        m
+        for m in seen.get("marks", ())
+        if at is None or (m["t"], m["p"]) != (at.topic, at.partition)
+    ]
+    if at is not None:
+        marks.append({"t": at.topic, "p": at.partition, "o": at.offset})
+    return {"marks": marks, "recent": recent[-RECENT:]}
+
+
+def publish_entry(topic: str, key: str, event: Envelope | None) -> Document:
+    """An outbox entry that publishes ``event`` (None: a tombstone) under ``key``."""
+    return {"topic": topic, "key": key, "value": event.model_dump_json() if event else None}
+
+
+def view_entry(view: str, key: str, doc: Document | None) -> Document:
+    """An outbox entry that replaces (None: deletes) one view document."""
+    return {"view": view, "key": key, "doc": doc}
+
+
+@dataclass(kw_only=True)
+class Pipeline:
+    """Runs events through load → decide → commit → deliver; one per exchange."""
+
+    store: Store
+    publish: Publish
+
+    async def run(
+        self,
+        kind: str,
+        key: str,
+        event: Envelope,
+        decide: Decide,
+        *,
+        topic: str,
+        at: Position | None,
+        fields: Callable[[Any], Document],
+        follow: Follow | None = None,
+    ) -> Result:
+        """Apply ``event`` to aggregate ``kind``/``key`` exactly once."""
+        stored = await self.store.load(kind, key)
+        if stored is not None and stored.state is not None and recognise(stored.seen, event, at):
+            recent = stored.seen.get("recent") or [{"id": None}]
+            last = recent[-1]["id"] == str(event.event_id)
+            if last:  # a crash may have come between the commit and the delivery
+                await self.deliver(stored.outbox)
+            log.info("event_duplicate")
+            return Duplicate(stored, last)
+        decision = decide(stored)
+        if isinstance(decision, Rejected):
+            raise RejectedEventError(decision.reason)
+        if isinstance(decision, Parked):
+            await self.park(decision.waiting_for, event, topic)
+            return Waiting(decision.waiting_for)
+        outbox = [*(follow(stored, decision) if follow else ()), *(stored.parked if stored else ())]
+        await self.store.commit(
+            kind,
+            key,
+            previous=stored,
+            state=decision.state.model_dump(mode="json"),
+            fields=fields(decision.state),
+            seen=remember(stored.seen if stored else {}, [event, *decision.emitted], at),
+            outbox=outbox,
+        )
+        await self.deliver(outbox)
+        if stored is not None and stored.parked:
+            log.info("parked_events_redriven", count=len(stored.parked))
+        log.info("event_applied", outcomes=len(decision.outcomes))
+        return Done(decision, stored, tuple(outbox))
+
+    async def deliver(self, outbox: Sequence[Document]) -> None:
+        """Write the views, then publish the records (all in flight at once)."""
+        for entry in outbox:
+            if "view" in entry:
+                await self.store.put_view(entry["view"], entry["key"], entry["doc"])
+        await self.publish_all(
+            [
+                (e["topic"], e["key"], None if e["value"] is None else e["value"].encode())
+                for e in outbox
+                if "topic" in e
+            ]
+        )
+
+    async def publish_all(self, records: Sequence[tuple[str, str, bytes | None]]) -> None:
+        """Publish records in chunks, many in flight so the producer batches them."""
+        # The producer keeps per-partition order for records sent in order; chunks bound
+        # how much is in flight, so a large publish cannot time out on a slow machine.
+        for start in range(0, len(records), 500):
+            await asyncio.gather(
+                *(self.publish(t, k.encode(), v) for t, k, v in records[start : start + 500])
+            )
+
+    async def park(self, ref: str, event: Envelope, topic: str) -> None:
+        """Keep ``event`` (from ``topic``) on the aggregate it waits for; then look again."""
+        kind, _, key = ref.partition(":")
+        entry = publish_entry(topic, _key_of(event), event)
+        await self.store.park(f"{kind}s", key, entry)
+        log.info("event_parked", waiting_for=ref)
+        # The reference may have arrived meanwhile, and its writer may not look again.
+        found = await self.store.load(f"{kind}s", key)
+        if found is not None and found.state is not None and not found.state.get("erased"):
+            await self.deliver(found.parked)
+
+
+def _key_of(event: Envelope) -> str:
+    data: Any = getattr(event, "data", None)
+    for name in ("offer_id", "student_id", "question_id", "request_id", "round_id"):
+        value = getattr(data, name, None)
+        if isinstance(value, str):
+            return value
+    raise ValueError(f"{event.event_type} names no aggregate")
