@@ -14,7 +14,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 
 from bureau.adapters.changelog import TableFollower
-from bureau.adapters.kafka import KafkaPublisher, ensure_topics
+from bureau.adapters.kafka import KafkaPublisher, TopicMaker, ensure_topics
 from bureau.adapters.mongo import MongoStore
 from bureau.adapters.store import Store
 from bureau.domain.eligibility import Rules
@@ -77,10 +77,9 @@ def wire(
     topics = Topics.from_settings(settings)
     configs = topic_configs(settings)
 
-    async def ensure(topic: str) -> None:
-        await ensure_topics(settings.kafka_bootstrap, [topic], settings.partitions, configs)
-
-    publisher = KafkaPublisher(settings.kafka_bootstrap, ensure=ensure)
+    publisher = KafkaPublisher(
+        settings.kafka_bootstrap, ensure=TopicMaker(settings.kafka_bootstrap, configs=configs)
+    )
     publisher.known.update(topics.all())
     tables = Tables()
     follower = TableFollower(settings.kafka_bootstrap, topics, tables.apply)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import structlog
@@ -48,8 +48,99 @@ async def ensure_topics(
             # Another worker may create one between our list and create.
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
+            created = [t.name for t in missing]
+            async with asyncio.timeout(60):
+                while not _led(await admin.describe_topics(created)):  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
     finally:
         await admin.close()
+
+
+class TopicMaker:
+    """Creates topics on first use with one long-lived admin client, and waits for leaders.
+
+    Per-party topics (a school's outcomes, a party's suggestions) carry little traffic:
+    they get ``partitions`` (default 1), which Kafka creates far faster than six.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        partitions: int = 1,
+        configs: Mapping[str, Mapping[str, str]] | None = None,
+        client: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Create missing topics on ``bootstrap`` with ``partitions`` and ``configs``."""
+        self.bootstrap, self.partitions = bootstrap, partitions
+        self.configs, self._client = dict(configs or {}), dict(client or {})
+        self._admin: AIOKafkaAdminClient | None = None
+        self._lock = asyncio.Lock()
+        self._pending: dict[str, asyncio.Future[None]] = {}
+        self._creator: asyncio.Task[None] | None = None
+
+    async def __call__(self, topic: str) -> None:
+        """Make sure ``topic`` exists and has a leader for every partition."""
+        # Sends in flight together (a suggestion batch names many new parties) share one
+        # create request: the first caller creates every topic asked for meanwhile.
+        waiting = self._pending.get(topic)
+        if waiting is None:
+            waiting = self._pending[topic] = asyncio.get_running_loop().create_future()
+            if len(self._pending) == 1 or self._creator is None or self._creator.done():
+                self._creator = asyncio.create_task(self._create())
+        await asyncio.shield(waiting)
+
+    async def _create(self) -> None:
+        await asyncio.sleep(0)  # let the other sends of this batch ask first
+        batch, self._pending = self._pending, {}
+        try:
+            async with self._lock:
+                if self._admin is None:
+                    self._admin = AIOKafkaAdminClient(
+                        bootstrap_servers=self.bootstrap, **self._client
+                    )
+                    await self._admin.start()
+                admin = self._admin
+                existing = set(await admin.list_topics())
+                new = [
+                    NewTopic(
+                        name=t,
+                        num_partitions=self.partitions,
+                        replication_factor=1,
+                        topic_configs=dict(self.configs.get(t, {})),
+                    )
+                    for t in batch
+                    if t not in existing
+                ]
+                if new:
+                    with contextlib.suppress(TopicAlreadyExistsError):
+                        await admin.create_topics(new)
+                    # A produce to a topic whose leader is not elected yet fails and is
+                    # retried: wait here instead, once per topic.
+                    async with asyncio.timeout(60):
+                        while not _led(await admin.describe_topics([t.name for t in new])):  # noqa: ASYNC110
+                            await asyncio.sleep(0.05)
+        except Exception as exc:  # each waiting send raises it (and is retried)
+            for future in batch.values():
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for future in batch.values():
+            if not future.done():
+                future.set_result(None)
+        if self._pending:  # asked for while this batch was being created
+            self._creator = asyncio.create_task(self._create())
+
+    async def close(self) -> None:
+        """Close the admin client."""
+        if self._admin is not None:
+            await self._admin.close()
+            self._admin = None
+
+
+def _led(described: list[Any]) -> bool:
+    parts = [p for t in described for p in t.get("partitions", [])]
+    return bool(parts) and all(p.get("leader", -1) >= 0 for p in parts)
 
 
 class ProducerReplacedError(KafkaError):  # type: ignore[misc]
@@ -72,7 +163,7 @@ class KafkaPublisher:
         self,
         bootstrap: str,
         *,
-        ensure: Callable[[str], Awaitable[None]] | None = None,
+        ensure: TopicMaker | None = None,
         client: Mapping[str, Any] | None = None,
     ) -> None:
         """Publish to ``bootstrap``; ``ensure(topic)`` creates a topic not seen before."""
@@ -128,6 +219,8 @@ class KafkaPublisher:
             producer, self._producer = self._producer, None
         if producer is not None:
             await producer.stop()
+        if self._ensure is not None:
+            await self._ensure.close()
 
 
 _HEADERS = [("content-type", b"application/json")]

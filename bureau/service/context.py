@@ -38,12 +38,17 @@ class Context:
         value = changelog(table, version, event.occurred_at, body)
         return {"topic": self.topics.state(table), "key": key, "value": value, "table": table}
 
-    def absorb(self, result: Result) -> None:
-        """Apply our own changelog records to our tables at once (write-through)."""
+    def absorb(self, result: Result) -> int:
+        """Apply our own changelog records to our tables at once (write-through).
+
+        Returns how many rows that changed, so a matcher can tell them from others'.
+        """
+        before = self.tables.changes
         if isinstance(result, Done):
             for entry in result.outbox:
                 if "table" in entry:
                     self.tables.apply(entry["table"], entry["key"], entry["value"])
+        return self.tables.changes - before
 
     async def matched(
         self, result: Result, mark: int, again: Callable[[], Sequence[Envelope]]
@@ -55,8 +60,8 @@ class Context:
         changelog record. Matching once more after our record is out closes that gap:
         of two racing changes, the later one to pass ``barrier`` sees the other.
         """
-        self.absorb(result)
-        if not isinstance(result, Done) or self.tables.changes == mark:
+        own = self.absorb(result)
+        if not isinstance(result, Done) or self.tables.changes - own == mark:
             return
         await self.barrier()
         sent = {e["value"] for e in result.outbox if "topic" in e}

@@ -135,11 +135,12 @@ def application_views(book: Book, app: Application) -> list[tuple[str, str, Docu
         "start",
         "end",
     )
-    placement = {k: doc[k] for k in keys} if app.status in PLACED else None
-    return [
-        (View.APPLICATIONS, app.application_id, doc),
-        (View.PLACEMENTS, app.application_id, placement),
-    ]
+    views: list[tuple[str, str, Document | None]] = [(View.APPLICATIONS, app.application_id, doc)]
+    if app.status in PLACED:
+        views.append((View.PLACEMENTS, app.application_id, {k: doc[k] for k in keys}))
+    elif any(step.status in PLACED for step in app.history[:-1]):
+        views.append((View.PLACEMENTS, app.application_id, None))  # no longer placed
+    return views
 
 
 def booking_view(lecture: LectureBooking) -> tuple[str, str, Document | None]:

@@ -228,7 +228,9 @@ def _audit_events(
     by_id = {name: {d["_id"]: d for d in ds} for name, ds in docs.items()}
     for (collection, key), wanted in order.items():
         doc = by_id.get(collection, {}).get(key)
-        applied: list[str] = [str(a) for a in doc.get("applied", [])] if doc else []
+        # The seen-record keeps the last 64 event ids per aggregate: all of a workload's.
+        recent = doc.get("seen", {}).get("recent", []) if doc else []
+        applied: list[str] = [str(a["id"]) for a in recent]
         counts = Counter(applied)
         for event_id, n in counts.items():
             if n > 1:

@@ -233,7 +233,7 @@ class Partner:
         """Begin sending in the background."""
         self._task = asyncio.create_task(self._run(), name="partner")
 
-    async def finished(self, within: float = 180.0) -> list[Sent]:
+    async def finished(self, within: float = 300.0) -> list[Sent]:
         """Wait until every message was acknowledged."""
         assert self._task is not None, "start() first"
         await asyncio.wait_for(asyncio.shield(self._task), within)
@@ -392,7 +392,7 @@ class Probe:
             await asyncio.sleep(0.2)  # poll interval, not synchronisation
         return time.monotonic() - began
 
-    async def wait_consumed(self, count: int, *, within: float = 120.0) -> float:
+    async def wait_consumed(self, count: int, *, within: float = 300.0) -> float:
         """Wait until the groups have committed at least ``count`` records in all."""
 
         async def reached() -> bool:
@@ -402,7 +402,7 @@ class Probe:
         return await self.wait_until(reached, within=within, what=f"{count} records consumed")
 
     async def wait_caught_up(
-        self, ends: dict[TopicPartition, int] | None = None, *, within: float = 120.0
+        self, ends: dict[TopicPartition, int] | None = None, *, within: float = 300.0
     ) -> float:
         """Wait until every group committed everything up to ``ends`` (default: now)."""
         while ends is None:
@@ -439,7 +439,7 @@ class Run:
     recoveries: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    async def reached(self, fraction: float, *, within: float = 120.0) -> None:
+    async def reached(self, fraction: float, *, within: float = 300.0) -> None:
         """Wait until bureau has consumed ``fraction`` of the workload (mid-stream faults)."""
         readers = {
             t: sum(t in topics for topics in self.probe.groups.values()) for t in self.probe.topics
@@ -447,14 +447,14 @@ class Run:
         total = sum(readers[self.env.topic_of(m.area)] for m in self.partner.messages)
         await self.probe.wait_consumed(max(1, int(fraction * total)), within=within)
 
-    async def progressed(self, by: int, *, within: float = 120.0) -> None:
+    async def progressed(self, by: int, *, within: float = 300.0) -> None:
         """Wait until the groups have committed ``by`` more records than now."""
         now = None
         while now is None:
             now = await self.probe.consumed()
         await self.probe.wait_consumed(now + by, within=within)
 
-    async def backlogged(self, at_least: int, *, within: float = 120.0) -> None:
+    async def backlogged(self, at_least: int, *, within: float = 300.0) -> None:
         """Wait until a watched group has ``at_least`` records waiting: its consumer is busy."""
 
         async def busy() -> bool:
@@ -486,7 +486,7 @@ class Run:
         return True
 
     async def recovered(
-        self, *, rebalanced_since: Moment | None = None, within: float = 120.0
+        self, *, rebalanced_since: Moment | None = None, within: float = 300.0
     ) -> float:
         """Time from the end of a fault (now, or ``rebalanced_since``) until bureau caught up
         with everything sent by then.
@@ -543,7 +543,7 @@ async def running(
             async def assigned() -> bool:
                 return run.reassigned(began.wall)
 
-            await run.probe.wait_until(assigned, within=60.0, what="workers share the partitions")
+            await run.probe.wait_until(assigned, within=300.0, what="workers share the partitions")
         partner.start()
         yield run
     finally:
@@ -560,7 +560,7 @@ async def drive(
     workers: int = 1,
     rate: float = RATE,
     settled: bool = False,
-    within: float = 120.0,
+    within: float = 300.0,
     **worker_env: str,
 ) -> Run:
     """Send ``messages`` through ``workers`` workers, inject ``fault`` mid-stream, wait for the end.

@@ -13,7 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 
 async def eventually(
-    check: Callable[[], Awaitable[bool]], *, within: float = 60.0, what: str = "condition"
+    check: Callable[[], Awaitable[bool]], *, within: float = 300.0, what: str = "condition"
 ) -> None:
     """Poll ``check`` until it is true; fail the test after ``within`` seconds."""
     deadline = time.monotonic() + within
@@ -93,7 +93,7 @@ async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int]:
         await admin.close()
 
 
-async def wait_consumed(bootstrap: str, group: str, topic: str, *, within: float = 60.0) -> None:
+async def wait_consumed(bootstrap: str, group: str, topic: str, *, within: float = 300.0) -> None:
     """Wait until ``group`` has committed every record now in ``topic``."""
     ends = await end_offsets(bootstrap, topic)
 

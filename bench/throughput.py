@@ -1,0 +1,492 @@
+"""Throughput, latency, cost per event and memory of the exchange, beside the raw pipeline.
+
+``python -m bench.throughput [--quick]`` prints, in one run on one machine:
+
+1. the service alone on the in-memory store (no Kafka): cost per event as the exchange
+   grows, registrations per second with and without 500 open offers, store round
+   trips per event (counted on the Store port), and the tables' memory;
+2. end to end on real Kafka: bureau's worker against the raw pipeline (plain aiokafka
+   consumer + the same store), on the embedded store and on the in-memory adapter;
+   offer → first suggestion latency at several rates; restoring the tables; and a
+   whole round as partner events, then its close, until every allocation is out.
+
+Only ratios hold on a noisy machine: each comparison runs side by side in one process.
+Kafka and the store come from ``BUREAU_KAFKA_BOOTSTRAP`` / ``BUREAU_MONGO_URL`` or are
+started embedded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from pymongo import AsyncMongoClient, ReplaceOne
+
+from bench import events
+from bureau.adapters.changelog import TableFollower
+from bureau.adapters.counting import CountingStore
+from bureau.adapters.kafka import ensure_topics
+from bureau.adapters.memory import InMemoryStore
+from bureau.adapters.mongo import MongoStore
+from bureau.adapters.store import Store
+from bureau.app import topic_configs, wire
+from bureau.domain.book import Book
+from bureau.logging import configure_logging
+from bureau.schemas import application_event, offer_event, student_event
+from bureau.service import Exchange, Tables
+from bureau.service.documents import changelog, offer_for_matching
+from bureau.service.tables import offer_body
+from bureau.settings import Settings
+from bureau.topics import Purpose, Table, Topics
+
+QUICK = "--quick" in sys.argv
+
+
+def _line(label: str, *values: object) -> None:
+    print(f"  {label:<62}" + "".join(f"{v!s:>12}" for v in values), flush=True)
+
+
+async def _null(topic: str, key: bytes, value: bytes | None) -> None:
+    """A publisher that drops everything (the service-only figures)."""
+
+
+# --- 1. the service alone, in-memory store ---------------------------------------
+
+
+def _state(table: str, body: dict[str, Any]) -> str:
+    value = changelog(table, 1, events.T0, body)
+    assert value is not None
+    return value
+
+
+def _seed_tables(tables: Tables, students: int, offers: int) -> None:
+    """Fill the tables as the changelogs would, without going through the service."""
+    for e in events.students(students, prefix="seed"):
+        key = e["data"]["student_id"]
+        tables.apply(Table.STUDENTS, key, _state(Table.STUDENTS, {"profile": e["data"]}))
+    for e in events.offers(offers, prefix="seed"):
+        offer = offer_event.validate_python(e).data
+        body = {"offer": offer_body(offer_for_matching(Book(offer=offer)))}
+        tables.apply(Table.OFFERS, offer.offer_id, _state(Table.OFFERS, body))
+
+
+async def _apply_all(exchange: Exchange, raws: Sequence[dict[str, Any]], adapter: Any) -> float:
+    parsed = [adapter.validate_python(r) for r in raws]
+    # CPU time of this process: other load on a shared machine does not inflate it.
+    start = time.process_time()
+    for event in parsed:
+        await exchange.apply(event)
+    return time.process_time() - start
+
+
+async def service_figures() -> None:
+    """Section 1: the service alone."""
+    print("\n1. The service alone on the in-memory store (no Kafka), CPU of one process")
+    sizes = (1000, 10_000) if QUICK else (1000, 10_000, 100_000)
+    _line("cost per event (µs) with N students and 500 open offers:", "N", "student", "offer")
+    base: tuple[float, float] | None = None
+    for n in sizes:
+        exchange = Exchange(store=InMemoryStore(), publish=_null, topics=Topics())
+        _seed_tables(exchange.tables, n, 500)
+        s = await _apply_all(exchange, events.students(300, prefix="new"), student_event)
+        o = await _apply_all(exchange, events.offers(100, prefix="new"), offer_event)
+        cost = (s / 300 * 1e6, o / 100 * 1e6)
+        base = base or cost
+        _line("", n, f"{cost[0]:.0f}", f"{cost[1]:.0f}")
+    assert base is not None
+    _line(
+        f"growth from {sizes[0]} to {sizes[-1]} students (target ≤ 1.5x)",
+        "",
+        f"{cost[0] / base[0]:.2f}x",
+        f"{cost[1] / base[1]:.2f}x",
+    )
+
+    _line("registrations per second, service only:", "students", "0 offers", "500 offers")
+    for n in (1000, 10_000) if QUICK else (1000, 10_000, 50_000):
+        rates = []
+        for open_offers in (0, 500):
+            exchange = Exchange(store=InMemoryStore(), publish=_null, topics=Topics())
+            _seed_tables(exchange.tables, n, open_offers)
+            took = await _apply_all(exchange, events.students(500, prefix="new"), student_event)
+            rates.append(500 / took)
+        _line("", n, f"{rates[0]:.0f}/s", f"{rates[1]:.0f}/s ({rates[0] / rates[1]:.2f}x)")
+
+    store = CountingStore(InMemoryStore())
+    exchange = Exchange(store=store, publish=_null, topics=Topics())
+    students, offers = events.students(400), events.offers(100)
+    await _apply_all(exchange, students, student_event)
+    await _apply_all(exchange, offers, offer_event)
+    applications = _applications(students, offers)
+    before = store.round_trips
+    await _apply_all(exchange, applications, application_event)
+    total_events = len(students) + len(offers) + len(applications)
+    per_app = (store.round_trips - before) / max(len(applications), 1)
+    _line(
+        f"store round trips per event ({len(applications)} of them applications)",
+        f"{store.round_trips / total_events:.2f}",
+        f"apps {per_app:.2f}",
+    )
+    _line("  by call: " + ", ".join(f"{k}={v}" for k, v in sorted(store.calls.items())))
+
+    gc.collect()
+    tracemalloc.start()
+    tables = Tables()
+    n_students, n_offers = (20_000, 4000) if QUICK else (100_000, 20_000)
+    _seed_tables(tables, n_students, n_offers)
+    size, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    _line(
+        f"tables' memory with {n_students} students and {n_offers} offers",
+        f"{size / 2**20:.0f} MiB",
+    )
+
+
+def _applications(
+    students: Sequence[dict[str, Any]], offers: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One ApplicationSubmitted per consenting student, to an offer taking its level."""
+    found = []
+    for i, s in enumerate(d["data"] for d in students):
+        fits = [o["data"] for o in offers if s["level"] in o["data"]["levels"]]
+        if s["consent"] and fits:
+            data = {
+                "application_id": f"a-{i}",
+                "offer_id": fits[i % len(fits)]["offer_id"],
+                "student_id": s["student_id"],
+            }
+            found.append(events.envelope("ApplicationSubmitted", s["school_id"], data, i))
+    return found
+
+
+# --- 2. end to end on real Kafka ---------------------------------------------------
+
+
+@contextlib.contextmanager
+def _infrastructure() -> Iterator[tuple[str, str]]:
+    kafka, mongo = os.environ.get("BUREAU_KAFKA_BOOTSTRAP"), os.environ.get("BUREAU_MONGO_URL")
+    if kafka and mongo:
+        yield kafka, mongo
+        return
+    from bureau.embedded.ferretdb import ensure_ferretdb, run_ferretdb
+    from bureau.embedded.kafka import ensure_kafka, run_kafka
+
+    ensure_kafka()
+    ensure_ferretdb()
+    with run_kafka() as k, run_ferretdb() as f:
+        yield k.bootstrap, f.url
+
+
+def _settings(bootstrap: str, url: str) -> Settings:
+    run = uuid.uuid4().hex[:8]
+    return Settings(
+        kafka_bootstrap=bootstrap,
+        mongo_url=url,
+        mongo_db=f"bench_{run}",
+        topic_prefix=f"b{run}.",
+        group_prefix=f"b{run}.",
+        partitions=6,
+        log_level="WARNING",
+    )
+
+
+@contextlib.asynccontextmanager
+async def _worker(settings: Settings, store: Store) -> AsyncIterator[Exchange]:
+    topics = Topics.from_settings(settings)
+    await ensure_topics(
+        settings.kafka_bootstrap, topics.all(), settings.partitions, topic_configs(settings)
+    )
+    worker = wire(settings, store)
+    await worker.follower.restore()
+    await worker.broker.start()
+    try:
+        yield worker.exchange
+    finally:
+        await worker.broker.stop()
+        await worker.follower.stop()
+        await worker.publisher.close()
+
+
+async def _produce(bootstrap: str, topic: str, records: Sequence[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all")
+    await producer.start()
+    try:
+        for start in range(0, len(records), 1000):
+            await asyncio.gather(
+                *(producer.send(topic, v, key=k) for k, v in records[start : start + 1000])
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _drained(bootstrap: str, group: str, topics: Sequence[str]) -> None:
+    """Wait until ``group`` has committed the end of every partition of ``topics``."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        parts = [TopicPartition(t, p) for t in topics for p in range(6)]
+        end = await consumer.end_offsets(parts)
+        async with asyncio.timeout(1800):
+            while True:
+                done = await admin.list_consumer_group_offsets(group)
+                if all(
+                    done.get(tp) is not None and done[tp].offset >= end[tp]
+                    for tp in parts
+                    if end[tp]
+                ):
+                    return
+                await asyncio.sleep(0.05)  # polling interval of the progress check
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def _raw(bootstrap: str, topic: str, n: int, url: str | None) -> float:
+    """The raw pipeline: plain aiokafka consumer, bulk upserts into the same store."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"raw-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    client: AsyncMongoClient[dict[str, Any]] | None = AsyncMongoClient(url) if url else None
+    memory: dict[str, Any] = {}
+    await consumer.start()
+    seen, start = 0, time.perf_counter()
+    try:
+        while seen < n:
+            batches = await consumer.getmany(timeout_ms=500, max_records=500)
+            for records in batches.values():
+                docs = [json.loads(r.value) for r in records]
+                if client is not None:
+                    coll = client[f"raw_{topic}"]["students"]
+                    await coll.bulk_write(
+                        [ReplaceOne({"_id": d["data"]["student_id"]}, d, upsert=True) for d in docs]
+                    )
+                else:
+                    memory.update((d["data"]["student_id"], d) for d in docs)
+                seen += len(records)
+            await consumer.commit()
+        return seen / (time.perf_counter() - start)
+    finally:
+        await consumer.stop()
+        if client is not None:
+            await client.drop_database(f"raw_{topic}")
+            await client.close()
+
+
+async def _bureau_rate(bootstrap: str, url: str, n: int, on_ferret: bool) -> tuple[float, float]:
+    settings = _settings(bootstrap, url)
+    topics = Topics.from_settings(settings)
+    await ensure_topics(bootstrap, topics.all(), 6, topic_configs(settings))
+    await _produce(bootstrap, topics.students, events.encode(events.students(n), "student_id"))
+    raw = await _raw(bootstrap, topics.students, n, url if on_ferret else None)
+    store: Store = MongoStore(url, settings.mongo_db) if on_ferret else InMemoryStore()
+    start = time.perf_counter()
+    async with _worker(settings, store):
+        await _drained(bootstrap, topics.group(Purpose.STUDENTS), [topics.students])
+    rate = n / (time.perf_counter() - start)
+    if isinstance(store, MongoStore):
+        await store.db.client.drop_database(settings.mongo_db)
+        await store.close()
+    return raw, rate
+
+
+async def _latency(
+    bootstrap: str, url: str, students: int, rate: int, seconds: float
+) -> tuple[float, float, int]:
+    settings = _settings(bootstrap, url)
+    topics = Topics.from_settings(settings)
+    await ensure_topics(bootstrap, topics.all(), 6, topic_configs(settings))
+    await _produce(
+        bootstrap, topics.students, events.encode(events.students(students), "student_id")
+    )
+    async with _worker(settings, InMemoryStore()):
+        await _drained(bootstrap, topics.group(Purpose.STUDENTS), [topics.students])
+        offers = events.offers(int(rate * seconds))
+        reader = AIOKafkaConsumer(
+            topics.matches, bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None
+        )
+        await reader.start()
+        await reader.seek_to_end()
+        sent_at: dict[str, float] = {}
+        first: dict[str, float] = {}
+
+        async def read() -> None:
+            while len(first) < len(sent_at) or len(sent_at) < len(offers):
+                for records in (await reader.getmany(timeout_ms=200)).values():
+                    now = time.perf_counter()
+                    for r in records:
+                        first.setdefault(r.key.decode(), now)
+
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        await producer.start()
+        reading = asyncio.create_task(read())
+        start = time.perf_counter()
+        for i, e in enumerate(offers):
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))  # the pace
+            sent_at[e["data"]["offer_id"]] = time.perf_counter()
+            await producer.send(
+                topics.offers, json.dumps(e).encode(), key=e["data"]["offer_id"].encode()
+            )
+        await producer.flush()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(60):
+                while len(first) < len([o for o in sent_at]):  # offers nobody fits never answer
+                    await asyncio.sleep(0.1)
+                    if time.perf_counter() - start > seconds + 30:
+                        break
+        reading.cancel()
+        await producer.stop()
+        await reader.stop()
+    waits = sorted((first[o] - t) * 1000 for o, t in sent_at.items() if o in first)
+    if not waits:
+        return float("nan"), float("nan"), 0
+    return statistics.median(waits), waits[min(len(waits) - 1, int(0.99 * len(waits)))], len(waits)
+
+
+async def _restore(bootstrap: str, students: int, offers: int) -> tuple[float, int]:
+    settings = _settings(bootstrap, "mongodb://unused")
+    topics = Topics.from_settings(settings)
+    await ensure_topics(bootstrap, topics.changelogs, 6, topic_configs(settings))
+    tables = Tables()
+    records = [
+        (e["data"]["student_id"].encode(), _state(Table.STUDENTS, {"profile": e["data"]}).encode())
+        for e in events.students(students)
+    ]
+    await _produce(bootstrap, topics.state(Table.STUDENTS), records)
+    follower = TableFollower(bootstrap, topics, tables.apply)
+    seconds = await follower.restore()
+    await follower.stop()
+    return seconds, len(tables.students)
+
+
+async def _round(bootstrap: str, url: str, students: int, offers: int) -> tuple[float, float, int]:
+    """Preferences and rankings as partner events, then the close, on the embedded store."""
+    settings = _settings(bootstrap, url)
+    topics = Topics.from_settings(settings)
+    await ensure_topics(bootstrap, topics.all(), 6, topic_configs(settings))
+    s_events, o_events = events.students(students), events.offers(offers)
+    await _produce(bootstrap, topics.students, events.encode(s_events, "student_id"))
+    await _produce(bootstrap, topics.offers, events.encode(o_events, "offer_id"))
+    store = MongoStore(url, settings.mongo_db)
+    rng = random.Random(7)
+    offer_ids = [o["data"]["offer_id"] for o in o_events]
+    consenting = [s for s in s_events if s["data"]["consent"]]
+    rid = "r-bench"
+    inputs = [
+        events.envelope(
+            "MatchingRoundOpened",
+            "coordinator",
+            {"round_id": rid, "coordinator_id": "coordinator", "offer_ids": offer_ids},
+        )
+    ]
+    wanted: dict[str, list[str]] = {o: [] for o in offer_ids}
+    for i, s in enumerate(consenting):
+        picks = rng.sample(offer_ids, 10)
+        for o in picks:
+            wanted[o].append(s["data"]["student_id"])
+        inputs.append(
+            events.envelope(
+                "PreferencesSubmitted",
+                s["data"]["school_id"],
+                {"round_id": rid, "student_id": s["data"]["student_id"], "offer_ids": picks},
+                i,
+            )
+        )
+    company = {o["data"]["offer_id"]: o["data"]["company_id"] for o in o_events}
+    for o, applicants in wanted.items():
+        if applicants:
+            rng.shuffle(applicants)
+            inputs.append(
+                events.envelope(
+                    "ApplicantsRanked",
+                    company[o],
+                    {"round_id": rid, "offer_id": o, "student_ids": applicants},
+                )
+            )
+    closing = events.envelope("MatchingRoundClosed", "coordinator", {"round_id": rid})
+    async with _worker(settings, store):
+        await _drained(bootstrap, topics.group(Purpose.STUDENTS), [topics.students])
+        await _drained(bootstrap, topics.group(Purpose.OFFER_BOOK), [topics.offers])
+        start = time.perf_counter()
+        await _produce(
+            bootstrap, topics.rounds, [(rid.encode(), json.dumps(e).encode()) for e in inputs]
+        )
+        await _drained(bootstrap, topics.group(Purpose.ROUNDS), [topics.rounds])
+        ingest = time.perf_counter() - start
+        await _produce(bootstrap, topics.rounds, [(rid.encode(), json.dumps(closing).encode())])
+        await _drained(bootstrap, topics.group(Purpose.ROUNDS), [topics.rounds])
+        total = time.perf_counter() - start
+    [doc] = await store.get_many("rounds", [rid])
+    placed = doc["state"]["run"]["placed"] if doc["state"].get("run") else -1
+    await store.db.client.drop_database(settings.mongo_db)
+    await store.close()
+    return ingest, total, placed
+
+
+async def kafka_figures(bootstrap: str, url: str) -> None:
+    """Section 2: end to end on real Kafka."""
+    print("\n2. End to end on real Kafka (one worker in this process), wall clock")
+    n = 1000 if QUICK else 2000
+    _line(f"{n} StudentRegistered, events/s:", "raw", "bureau", "ratio")
+    for label, ferret in (("embedded store (FerretDB)", True), ("in-memory store adapter", False)):
+        raw, rate = await _bureau_rate(bootstrap, url, n, ferret)
+        _line(f"  {label}", f"{raw:.0f}", f"{rate:.0f}", f"{rate / raw:.2f}")
+
+    students = 2000 if QUICK else 10_000
+    _line(
+        f"offer → first suggestion, {students} students, in-memory store (ms):",
+        "p50",
+        "p99",
+        "answered",
+    )
+    for rate in (10, 100) if QUICK else (10, 100, 500):
+        p50, p99, answered = await _latency(bootstrap, url, students, rate, 3 if QUICK else 5)
+        _line(f"  {rate} offers/s", f"{p50:.0f}", f"{p99:.0f}", answered)
+
+    n_students = 20_000 if QUICK else 100_000
+    seconds, count = await _restore(bootstrap, n_students, 0)
+    _line(
+        f"restore the tables from the changelog: {n_students} students",
+        f"{seconds:.1f} s",
+        f"{count} rows",
+    )
+
+    r_students, r_offers = (5000, 500) if QUICK else (50_000, 5000)
+    ingest, total, placed = await _round(bootstrap, url, r_students, r_offers)
+    _line(
+        f"whole round, {r_students} students x {r_offers} offers, embedded store:",
+        "ingest",
+        "+close",
+        "placed",
+    )
+    _line("", f"{ingest:.0f} s", f"{total:.0f} s", placed)
+
+
+def main() -> None:
+    """Run every section."""
+    configure_logging(Settings(log_level="WARNING", log_format="console"))
+    asyncio.run(service_figures())
+    with _infrastructure() as (bootstrap, url):
+        asyncio.run(kafka_figures(bootstrap, url))
+
+
+if __name__ == "__main__":
+    main()
