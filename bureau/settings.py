@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+EmbeddedStore = Literal["sqlite", "postgresql"]
+
 
 class Settings(BaseSettings):
     """bureau's configuration; every field can be set as ``BUREAU_<NAME>``."""
@@ -48,6 +50,13 @@ class Settings(BaseSettings):
     )
     mongo_image: str = Field(
         default="mongo:8.0", description="MongoDB-wire image the tests start likewise."
+    )
+    embedded_store: EmbeddedStore = Field(
+        default="sqlite",
+        description=(
+            "Backend of the embedded FerretDB (demo, tests without containers): SQLite "
+            "files, or a private PostgreSQL cluster run beside it. See docs/store.md."
+        ),
     )
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: readable on a terminal, JSON otherwise."
