@@ -20,6 +20,7 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
+from bureau.embedded.postgres import EmbeddedPostgres, run_postgres
 from bureau.embedded.process import ChildProcess, cache_dir, free_port, port_open, wait_for
 from bureau.settings import EmbeddedStore, Settings
 
@@ -49,12 +50,12 @@ class EmbeddedFerretDB:
     """A FerretDB server bound to one port and data directory across restarts."""
 
     def __init__(
-        self, binary: Path, workdir: Path, port: int, *, postgresql_url: str | None = None
+        self, binary: Path, workdir: Path, port: int, *, postgres: EmbeddedPostgres | None = None
     ) -> None:
-        """Prepare the server on SQLite, or on PostgreSQL at ``postgresql_url``."""
+        """Prepare the server on SQLite, or on the running cluster ``postgres``."""
         self.binary = binary
         self.port = port
-        self.postgresql_url = postgresql_url
+        self.postgres = postgres
         self.url = f"mongodb://127.0.0.1:{port}/"
         self.data_dir = workdir / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -126,9 +127,9 @@ class EmbeddedFerretDB:
         self.start(timeout=timeout)
 
     def _backend_args(self) -> list[str]:
-        if self.postgresql_url is None:
+        if self.postgres is None:
             return ["--handler=sqlite", f"--sqlite-url=file:{self.data_dir}/"]
-        return ["--handler=postgresql", f"--postgresql-url={self.postgresql_url}"]
+        return ["--handler=postgresql", f"--postgresql-url={self.postgres.url}"]
 
     def _answers_ping(self) -> bool:
         # The cheap port check keeps each poll short while the listener is not up yet.
@@ -155,19 +156,17 @@ def run_ferretdb(
     ``store`` picks the backend (default: ``BUREAU_EMBEDDED_STORE``); PostgreSQL runs
     beside FerretDB and its cluster is removed when the block ends.
     """
-    from bureau.embedded.postgres import run_postgres
-
     backend = store or Settings().embedded_store
     owned = workdir is None
     root = Path(tempfile.mkdtemp(prefix="bureau-ferretdb-")) if workdir is None else workdir
     try:
         with contextlib.ExitStack() as stack:
             started = time.monotonic()
-            url = None
+            postgres = None
             if backend == "postgresql":
-                url = stack.enter_context(run_postgres(root / "postgres")).url
+                postgres = stack.enter_context(run_postgres(root / "postgres"))
             server = EmbeddedFerretDB(
-                ensure_ferretdb(), root, port or free_port(), postgresql_url=url
+                ensure_ferretdb(), root, port or free_port(), postgres=postgres
             )
             stack.callback(server.stop)
             server.start()

@@ -24,6 +24,27 @@ _PROVISION = Path(__file__).resolve().parents[2] / "infra" / "postgres" / "provi
 DATABASE = "ferretdb"
 SUPERUSER = "postgres"
 
+# FerretDB 1.24 filters as ``_jsonb->'_id' @> '"k"'`` (containment), which its btree
+# index on ``(_jsonb->'_id')`` cannot serve: every find/update by _id scanned the table.
+# A GIN index on the same expression serves ``@>``; this trigger gives one to every
+# collection table FerretDB creates (docs/store.md has the plans and the figures).
+ID_INDEX_SQL = """
+CREATE OR REPLACE FUNCTION bureau_id_index() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE created record;
+BEGIN
+  FOR created IN SELECT objid, object_identity FROM pg_event_trigger_ddl_commands()
+                 WHERE command_tag = 'CREATE TABLE' AND object_type = 'table' LOOP
+    IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = created.objid
+               AND attname = '_jsonb' AND NOT attisdropped) THEN
+      EXECUTE format('CREATE INDEX ON %s USING gin ((_jsonb -> %L))',
+                     created.object_identity, '_id');
+    END IF;
+  END LOOP;
+END $$;
+CREATE EVENT TRIGGER bureau_id_index ON ddl_command_end WHEN TAG IN ('CREATE TABLE')
+  EXECUTE FUNCTION bureau_id_index();
+"""
+
 
 def ensure_postgres() -> Path:
     """Return the directory of ``initdb`` and ``postgres``, installing them if missing."""
@@ -49,10 +70,14 @@ def server_user() -> str | None:
 class EmbeddedPostgres:
     """A private PostgreSQL cluster on one port; ``close()`` removes its data."""
 
-    def __init__(self, bindir: Path, workdir: Path, port: int) -> None:
-        """Prepare the cluster's directories; ``start()`` creates and launches it."""
+    def __init__(self, bindir: Path, workdir: Path, port: int, *, id_index: bool = True) -> None:
+        """Prepare the cluster's directories; ``start()`` creates and launches it.
+
+        ``id_index=False`` leaves FerretDB's tables as it makes them (for measurements).
+        """
         self.bindir = bindir
         self.port = port
+        self.id_index = id_index
         self.user = server_user()
         self.log_path = workdir / "postgres.log"
         self.url = f"postgres://{SUPERUSER}@127.0.0.1:{port}/{DATABASE}"
@@ -72,6 +97,13 @@ class EmbeddedPostgres:
             self.data_dir = self._outside / "data"
             link.unlink(missing_ok=True)
             link.symlink_to(self.data_dir)
+
+    @property
+    def process(self) -> ChildProcess:
+        """Return the running server process (the postmaster)."""
+        if self._process is None:
+            raise RuntimeError("PostgreSQL is not running")
+        return self._process
 
     def running(self) -> bool:
         """Tell whether the server process is alive."""
@@ -99,6 +131,10 @@ class EmbeddedPostgres:
                 # No Unix socket: its path would have to fit 107 bytes and a writable dir.
                 "-c",
                 "unix_socket_directories=",
+                # FerretDB's prepared statements take the key as a parameter; only a
+                # plan made for the actual values matches the expression index above.
+                "-c",
+                "plan_cache_mode=force_custom_plan",
             ],
             log_path=self.log_path,
             user=self.user,
@@ -115,6 +151,8 @@ class EmbeddedPostgres:
             exists = "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'"
             if not self.sql(exists, database="postgres").strip():
                 self.sql("CREATE DATABASE ferretdb", database="postgres")
+                if self.id_index:
+                    self.sql(ID_INDEX_SQL)
         except (TimeoutError, RuntimeError) as exc:
             tail = self._process.log_tail()
             self.stop()
@@ -148,6 +186,16 @@ class EmbeddedPostgres:
         if result.returncode != 0:
             raise RuntimeError(f"psql failed on {statement!r}: {result.stderr.strip()}")
         return result.stdout
+
+    def ferretdb_table(self, database: str, collection: str) -> str:
+        """Return the table FerretDB keeps ``database.collection`` in, quoted for SQL."""
+        row = self.sql(
+            f"SELECT _jsonb->>'table' FROM \"{database}\"._ferretdb_database_metadata "  # noqa: S608
+            "WHERE _jsonb->'_id' = to_jsonb($$" + collection + "$$::text)"
+        ).strip()
+        if not row:
+            raise LookupError(f"FerretDB has no collection {database}.{collection}")
+        return f'"{database}"."{row}"'
 
     def _initdb(self) -> None:
         self.data_dir.mkdir(mode=0o700, exist_ok=True)
@@ -187,13 +235,15 @@ class EmbeddedPostgres:
 
 @contextlib.contextmanager
 def run_postgres(
-    workdir: Path | None = None, port: int | None = None
+    workdir: Path | None = None, port: int | None = None, *, id_index: bool = True
 ) -> Iterator[EmbeddedPostgres]:
     """Run a private cluster for the duration of the block, removing its data after."""
     with contextlib.ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bureau-pg-")))
-        server = EmbeddedPostgres(ensure_postgres(), workdir, port or free_port())
+        server = EmbeddedPostgres(
+            ensure_postgres(), workdir, port or free_port(), id_index=id_index
+        )
         stack.callback(server.close)
         server.start()
         yield server
