@@ -1,4 +1,4 @@
-"""The embedded FerretDB on PostgreSQL: bureau's store contract, and lookups by _id use an index."""
+"""Both embedded backends pass the store contract; on PostgreSQL, lookups by _id use an index."""
 
 from __future__ import annotations
 
@@ -23,11 +23,20 @@ def ferretdb_on_postgresql() -> Iterator[EmbeddedFerretDB]:
         yield server
 
 
-class TestMongoStoreOnFerretDBPostgreSQL(StoreContract):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def ferretdb(request: pytest.FixtureRequest) -> Iterator[EmbeddedFerretDB]:
+    if request.param == "postgresql":
+        yield request.getfixturevalue("ferretdb_on_postgresql")
+        return
+    with run_ferretdb(store="sqlite") as server:
+        yield server
+
+
+class TestMongoStoreOnEmbeddedFerretDB(StoreContract):
     @pytest.fixture
-    async def store(self, ferretdb_on_postgresql: EmbeddedFerretDB) -> AsyncIterator[MongoStore]:
+    async def store(self, ferretdb: EmbeddedFerretDB) -> AsyncIterator[MongoStore]:
         name = f"t_{uuid.uuid4().hex[:10]}"
-        store = MongoStore(ferretdb_on_postgresql.url, name)
+        store = MongoStore(ferretdb.url, name)
         await store.ensure_indexes()
         yield store
         await store.close()
