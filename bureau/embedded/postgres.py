@@ -24,26 +24,8 @@ _PROVISION = Path(__file__).resolve().parents[2] / "infra" / "postgres" / "provi
 DATABASE = "ferretdb"
 SUPERUSER = "postgres"
 
-# FerretDB 1.24 filters as ``_jsonb->'_id' @> '"k"'`` (containment), which its btree
-# index on ``(_jsonb->'_id')`` cannot serve: every find/update by _id scanned the table.
-# A GIN index on the same expression serves ``@>``; this trigger gives one to every
-# collection table FerretDB creates (docs/store.md has the plans and the figures).
-ID_INDEX_SQL = """
-CREATE OR REPLACE FUNCTION bureau_id_index() RETURNS event_trigger LANGUAGE plpgsql AS $$
-DECLARE created record;
-BEGIN
-  FOR created IN SELECT objid, object_identity FROM pg_event_trigger_ddl_commands()
-                 WHERE command_tag = 'CREATE TABLE' AND object_type = 'table' LOOP
-    IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = created.objid
-               AND attname = '_jsonb' AND NOT attisdropped) THEN
-      EXECUTE format('CREATE INDEX ON %s USING gin ((_jsonb -> %L))',
-                     created.object_identity, '_id');
-    END IF;
-  END LOOP;
-END $$;
-CREATE EVENT TRIGGER bureau_id_index ON ddl_command_end WHEN TAG IN ('CREATE TABLE')
-  EXECUTE FUNCTION bureau_id_index();
-"""
+# FerretDB's _id lookups need this index to not scan (docs/store.md).
+ID_INDEX_SQL = Path(__file__).resolve().parents[2] / "infra" / "postgres" / "id_index.sql"
 
 
 def ensure_postgres() -> Path:
@@ -132,7 +114,7 @@ class EmbeddedPostgres:
                 "-c",
                 "unix_socket_directories=",
                 # FerretDB's prepared statements take the key as a parameter; only a
-                # plan made for the actual values matches the expression index above.
+                # plan made for the actual values matches the index of ID_INDEX_SQL.
                 "-c",
                 "plan_cache_mode=force_custom_plan",
             ],
@@ -152,7 +134,7 @@ class EmbeddedPostgres:
             if not self.sql(exists, database="postgres").strip():
                 self.sql("CREATE DATABASE ferretdb", database="postgres")
                 if self.id_index:
-                    self.sql(ID_INDEX_SQL)
+                    self.sql(ID_INDEX_SQL.read_text())
         except (TimeoutError, RuntimeError) as exc:
             tail = self._process.log_tail()
             self.stop()
