@@ -296,6 +296,7 @@ COPY id_index.sql /etc/bureau/id_index.sql
 EXPOSE 27017
 LABEL org.opencontainers.image.title="bureau-ferretdb-pg" org.opencontainers.image.version="$version"
 ENTRYPOINT ["/usr/local/bin/bureau-entrypoint"]
+CMD []
 EOF
 )
     hash=$({
