@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+EmbeddedStore = Literal["sqlite", "postgresql"]
+
 
 class Settings(BaseSettings):
     """bureau's configuration; every field can be set as ``BUREAU_<NAME>``."""
@@ -48,6 +50,14 @@ class Settings(BaseSettings):
     )
     mongo_image: str = Field(
         default="mongo:8.0", description="MongoDB-wire image the tests start likewise."
+    )
+    embedded_store: EmbeddedStore = Field(
+        default="postgresql",
+        description=(
+            "Backend of the embedded FerretDB (demo, tests without containers): a private "
+            "PostgreSQL cluster run beside it (updates by _id do not scan), or SQLite files "
+            "(starts in 0.1 s, but every update scans its collection). See docs/store.md."
+        ),
     )
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: readable on a terminal, JSON otherwise."

@@ -8,8 +8,12 @@
 #   localhost/bureau-ferretdb:<ferretdb-version>  (for mongo:<n>)
 #       FROM scratch + the static binary from infra/ferretdb/provision.sh, SQLite
 #       handler, listening on 0.0.0.0:27017.
+#   localhost/bureau-ferretdb-pg:<ferretdb-version>  (for mongo:<n>; not in "all")
+#       Debian + postgresql-15 (mmdebstrap) + the same binary, run by
+#       infra/postgres/container-entrypoint.sh: FerretDB on a private PostgreSQL,
+#       as the embedded default (docs/store.md), on 0.0.0.0:27017.
 #
-# Usage: infra/images.sh [all|kafka|ferretdb|base]...      (default: all)
+# Usage: infra/images.sh [all|kafka|ferretdb|ferretdb-pg|base]...      (default: all)
 # Prints the image names built or found on stdout, one per line; progress and
 # timings go to stderr.
 #
@@ -229,6 +233,104 @@ EOF
     echo "$tag"
 }
 
+# --- ferretdb-pg: FerretDB on a private PostgreSQL ---------------------------------
+PG_TAR="$CACHE_DIR/rootfs/$SUITE-postgresql15.tar"
+PG_BASE_IMAGE="localhost/bureau-postgresql15:$SUITE"
+
+build_pg_base() {
+    if podman image exists "$PG_BASE_IMAGE"; then
+        log "$PG_BASE_IMAGE exists"
+        return
+    fi
+    if [[ ! -s $PG_TAR ]]; then
+        command -v mmdebstrap >/dev/null || { log "mmdebstrap missing"; exit 1; }
+        mkdir -p "$(dirname "$PG_TAR")"
+        log "mmdebstrap $SUITE + postgresql-15 -> $PG_TAR"
+        local t0 tmp
+        t0=$(now)
+        tmp="${PG_TAR%.tar}.tmp$$.tar"
+        trap 'rm -f "$tmp"' EXIT
+        # No system-wide cluster: the entrypoint makes its own.
+        # shellcheck disable=SC2016 # "$1" is expanded by mmdebstrap's hook shell
+        mmdebstrap --variant=apt --include=postgresql-15 \
+            --dpkgopt='path-exclude=/usr/share/man/*' \
+            --dpkgopt='path-exclude=/usr/share/doc/*' \
+            --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+            --dpkgopt='path-exclude=/usr/share/locale/*' \
+            --essential-hook='mkdir -p "$1"/usr/share/man/man1 "$1"/etc/postgresql-common/createcluster.d && echo "create_main_cluster = false" >"$1"/etc/postgresql-common/createcluster.d/bureau.conf' \
+            --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
+            --quiet "$SUITE" "$tmp" >&2
+        mv -f "$tmp" "$PG_TAR"
+        trap - EXIT
+        log "root filesystem built in $(since "$t0") s ($(du -h "$PG_TAR" | cut -f1))"
+    fi
+    podman import \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change 'ENV LANG=C.UTF-8' \
+        --change 'CMD ["/bin/bash"]' \
+        "$PG_TAR" "$PG_BASE_IMAGE" >/dev/null
+    log "imported $PG_BASE_IMAGE"
+}
+
+build_ferretdb_pg() {
+    local provision="$HERE/ferretdb/provision.sh" entry="$HERE/postgres/container-entrypoint.sh"
+    local sql="$HERE/postgres/id_index.sql"
+    local t0 bin version tag
+    t0=$(now)
+    build_pg_base
+    bin="$(bash "$provision" | tail -n 1)"
+    [[ -x $bin ]] || { log "provision.sh printed '$bin', which is not an executable"; exit 1; }
+    if [[ $bin =~ $FERRETDB_LABEL_VERSION_RE ]]; then
+        version="${BASH_REMATCH[1]%/}"
+    else
+        version="${BUREAU_FERRETDB_VERSION:-1.24.2}"
+    fi
+    tag="localhost/bureau-ferretdb-pg:$version"
+
+    local containerfile hash
+    containerfile=$(cat <<EOF
+FROM $PG_BASE_IMAGE
+COPY ferretdb /usr/local/bin/ferretdb
+COPY container-entrypoint.sh /usr/local/bin/bureau-entrypoint
+COPY id_index.sql /etc/bureau/id_index.sql
+EXPOSE 27017
+LABEL org.opencontainers.image.title="bureau-ferretdb-pg" org.opencontainers.image.version="$version"
+ENTRYPOINT ["/usr/local/bin/bureau-entrypoint"]
+CMD []
+EOF
+)
+    hash=$({
+        podman image inspect --format '{{.Id}}' "$PG_BASE_IMAGE"
+        printf '%s\n' "$containerfile"
+        cat "$entry" "$sql"
+        sha256sum <"$bin"
+    } | sha256sum | cut -c1-16)
+
+    if image_current "$tag" "$hash"; then
+        log "$tag is current (checked in $(since "$t0") s)"
+        echo "$tag"
+        return
+    fi
+    log "building $tag"
+    local ctx previous
+    mkdir -p "$BUILD_ROOT"
+    ctx="$(mktemp -d "$BUILD_ROOT/ferretdb-pg-$version.XXXXXX")"
+    cp "$bin" "$ctx/ferretdb"
+    cp "$entry" "$ctx/container-entrypoint.sh"
+    cp "$sql" "$ctx/id_index.sql"
+    chmod 0755 "$ctx/ferretdb" "$ctx/container-entrypoint.sh"
+    printf '%s\n' "$containerfile" >"$ctx/Containerfile"
+    previous="$(podman image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
+    podman build --quiet --pull=never --layers=false --label "bureau.inputs=$hash" \
+        -t "$tag" -f "$ctx/Containerfile" "$ctx" >/dev/null
+    rm -rf "$ctx"
+    if [[ -n $previous && $previous != "$(podman image inspect --format '{{.Id}}' "$tag")" ]]; then
+        podman rmi "$previous" >/dev/null 2>&1 || true
+    fi
+    log "built $tag in $(since "$t0") s"
+    echo "$tag"
+}
+
 targets=("$@")
 ((${#targets[@]})) || targets=(all)
 T0=$(now)
@@ -238,7 +340,8 @@ for target in "${targets[@]}"; do
         base) build_base ;;
         kafka) build_base; build_kafka ;;
         ferretdb) build_ferretdb ;;
-        *) log "unknown target '$target' (all|kafka|ferretdb|base)"; exit 2 ;;
+        ferretdb-pg) build_ferretdb_pg ;;
+        *) log "unknown target '$target' (all|kafka|ferretdb|ferretdb-pg|base)"; exit 2 ;;
     esac
 done
 log "done in $(since "$T0") s"

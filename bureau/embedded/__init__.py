@@ -1,4 +1,4 @@
-"""Embedded infrastructure: real Kafka and FerretDB run as plain child processes.
+"""Embedded infrastructure: real Kafka and FerretDB (on PostgreSQL or SQLite) as child processes.
 
 Used by the demo and, where no container engine answers, by the tests. The
 artefacts are built once from Maven Central and the Go module proxy and cached

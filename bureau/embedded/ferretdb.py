@@ -1,4 +1,8 @@
-"""FerretDB 1.x on SQLite as a child process: a real MongoDB-wire store without containers."""
+"""FerretDB 1.x as a child process: a real MongoDB-wire store without containers.
+
+Its backend is ``BUREAU_EMBEDDED_STORE``: SQLite files in the workdir, or a private
+PostgreSQL cluster started beside it (``bureau.embedded.postgres``); see docs/store.md.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,9 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
+from bureau.embedded.postgres import EmbeddedPostgres, run_postgres
 from bureau.embedded.process import ChildProcess, cache_dir, free_port, port_open, wait_for
+from bureau.settings import EmbeddedStore, Settings
 
 FERRETDB_VERSION = "1.24.2"
 _PROVISION = Path(__file__).resolve().parents[2] / "infra" / "ferretdb" / "provision.sh"
@@ -43,10 +49,13 @@ def ensure_ferretdb() -> Path:
 class EmbeddedFerretDB:
     """A FerretDB server bound to one port and data directory across restarts."""
 
-    def __init__(self, binary: Path, workdir: Path, port: int) -> None:
-        """Prepare the server; ``start()`` launches it."""
+    def __init__(
+        self, binary: Path, workdir: Path, port: int, *, postgres: EmbeddedPostgres | None = None
+    ) -> None:
+        """Prepare the server on SQLite, or on the running cluster ``postgres``."""
         self.binary = binary
         self.port = port
+        self.postgres = postgres
         self.url = f"mongodb://127.0.0.1:{port}/"
         self.data_dir = workdir / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -78,8 +87,7 @@ class EmbeddedFerretDB:
             [
                 str(self.binary),
                 f"--listen-addr=127.0.0.1:{self.port}",
-                "--handler=sqlite",
-                f"--sqlite-url=file:{self.data_dir}/",
+                *self._backend_args(),
             ],
             log_path=self.log_path,
         )
@@ -118,6 +126,11 @@ class EmbeddedFerretDB:
         self.stop()
         self.start(timeout=timeout)
 
+    def _backend_args(self) -> list[str]:
+        if self.postgres is None:
+            return ["--handler=sqlite", f"--sqlite-url=file:{self.data_dir}/"]
+        return ["--handler=postgresql", f"--postgresql-url={self.postgres.url}"]
+
     def _answers_ping(self) -> bool:
         # The cheap port check keeps each poll short while the listener is not up yet.
         if not port_open(self.port):
@@ -136,17 +149,31 @@ class EmbeddedFerretDB:
 
 @contextlib.contextmanager
 def run_ferretdb(
-    workdir: Path | None = None, port: int | None = None
+    workdir: Path | None = None, port: int | None = None, *, store: EmbeddedStore | None = None
 ) -> Iterator[EmbeddedFerretDB]:
-    """Run FerretDB for the duration of the block; a temporary ``workdir`` is removed after."""
+    """Run FerretDB for the duration of the block; a temporary ``workdir`` is removed after.
+
+    ``store`` picks the backend (default: ``BUREAU_EMBEDDED_STORE``); PostgreSQL runs
+    beside FerretDB and its cluster is removed when the block ends.
+    """
+    backend = store or Settings().embedded_store
     owned = workdir is None
     root = Path(tempfile.mkdtemp(prefix="bureau-ferretdb-")) if workdir is None else workdir
-    server = EmbeddedFerretDB(ensure_ferretdb(), root, port or free_port())
     try:
-        server.start()
-        yield server
+        with contextlib.ExitStack() as stack:
+            started = time.monotonic()
+            postgres = None
+            if backend == "postgresql":
+                postgres = stack.enter_context(run_postgres(root / "postgres"))
+            server = EmbeddedFerretDB(
+                ensure_ferretdb(), root, port or free_port(), postgres=postgres
+            )
+            stack.callback(server.stop)
+            server.start()
+            # The store is ready when both processes are: report the pair's start-up.
+            server.startup_seconds = time.monotonic() - started
+            yield server
     finally:
-        server.stop()
         if owned:
             shutil.rmtree(root, ignore_errors=True)
 
@@ -156,10 +183,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--workdir", type=Path, default=None, help="keep data here")
+    parser.add_argument("--store", choices=["sqlite", "postgresql"], default=None)
     args = parser.parse_args()
     # SIGTERM (e.g. from a supervisor) must stop the server too, not orphan it.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with run_ferretdb(args.workdir, args.port) as server:
+    with run_ferretdb(args.workdir, args.port, store=args.store) as server:
         print(f"FerretDB ready at {server.url} after {server.startup_seconds:.2f}s", flush=True)
         print(f"log: {server.log_path}  (Ctrl-C stops it)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

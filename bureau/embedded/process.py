@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -71,8 +72,9 @@ class ChildProcess:
         log_path: Path,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
+        user: str | None = None,
     ) -> None:
-        """Start ``argv``; its output goes to ``log_path``."""
+        """Start ``argv`` (as ``user`` if given); its output goes to ``log_path``."""
         self.name = name
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -84,6 +86,9 @@ class ChildProcess:
             stdin=subprocess.DEVNULL,
             env={**os.environ, **(env or {})},
             cwd=cwd,
+            user=user,
+            group=None if user is None else _primary_group(user),
+            extra_groups=None if user is None else [],
             # A new session puts the server and anything it spawns in one group, so
             # stop() reaches all of them and a terminal's Ctrl-C is ours to forward.
             start_new_session=True,
@@ -124,6 +129,10 @@ class ChildProcess:
     def _signal(self, sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, sig)
+
+
+def _primary_group(user: str) -> int:
+    return pwd.getpwnam(user).pw_gid
 
 
 def _stop_all() -> None:

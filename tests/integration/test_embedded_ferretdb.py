@@ -1,10 +1,11 @@
-"""The embedded FerretDB speaks everything bureau needs from PyMongo's async API."""
+"""The embedded FerretDB, on either backend, speaks all bureau needs from PyMongo's async API."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,15 +14,19 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from bureau.embedded.ferretdb import EmbeddedFerretDB, run_ferretdb
+from bureau.settings import EmbeddedStore
 
 pytestmark = pytest.mark.integration
 
 Doc = dict[str, Any]
 
 
-@pytest.fixture(scope="module")
-def ferretdb() -> Iterator[EmbeddedFerretDB]:
-    with run_ferretdb() as server:
+STORES: list[EmbeddedStore] = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="module", params=STORES)
+def ferretdb(request: pytest.FixtureRequest) -> Iterator[EmbeddedFerretDB]:
+    with run_ferretdb(store=request.param) as server:
         yield server
 
 
@@ -163,8 +168,31 @@ async def test_concurrent_writes_to_one_document_do_not_lose_updates(
     assert (doc["n"], len(doc["tags"])) == (400, 400)
 
 
-def test_restart_and_kill_keep_port_and_data() -> None:
-    with run_ferretdb() as server:
+@pytest.mark.parametrize("store", STORES)
+async def test_without_the_proxy_concurrent_writes_lose_updates(
+    store: EmbeddedStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Control: neither backend makes FerretDB's read-modify-write atomic; the proxy must stay."""
+    monkeypatch.setenv("FERRETDB_SERIALIZE_WRITES", "false")  # read by the wrapper at start
+    with run_ferretdb(tmp_path, store=store) as server:
+        client: AsyncMongoClient[Doc] = AsyncMongoClient(server.url, maxPoolSize=10)
+        coll = client.t.c
+        await coll.insert_one({"_id": 1, "n": 0})
+
+        async def bump() -> None:
+            for _ in range(100):
+                await coll.update_one({"_id": 1}, {"$inc": {"n": 1}})
+
+        await asyncio.gather(*(bump() for _ in range(8)))
+        doc = await coll.find_one({"_id": 1})
+        await client.close()
+    assert doc is not None
+    assert doc["n"] < 800, "no increment was lost: did FerretDB make updates atomic?"
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_restart_and_kill_keep_port_and_data(store: EmbeddedStore) -> None:
+    with run_ferretdb(store=store) as server:
         client: MongoClient[Doc] = MongoClient(server.url, serverSelectionTimeoutMS=5000)
         client.t.c.insert_one({"_id": 1})
         server.kill()
