@@ -1,0 +1,64 @@
+"""bureau's producer on a real broker: a broken one is replaced, never retried forever."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aiokafka.errors import OutOfOrderSequenceNumber
+
+from bureau.adapters.kafka import KafkaPublisher, ProducerReplacedError, TopicMaker
+from bureau.settings import Settings
+from bureau.topics import Topics
+from tests.support.kafka import read_all
+
+
+async def test_a_producer_left_unusable_is_replaced_and_the_next_send_goes_through(
+    settings: Settings,
+) -> None:
+    topic = Topics.from_settings(settings).outcomes("roc-amsterdam")
+    publisher = KafkaPublisher(
+        settings.kafka_bootstrap, ensure=TopicMaker(settings.kafka_bootstrap)
+    )
+    try:
+        await publisher(topic, b"k", b"first")
+        broken = publisher._producer
+        assert broken is not None
+
+        async def out_of_order(*args: Any, **kwargs: Any) -> None:
+            raise OutOfOrderSequenceNumber("sequence numbers out of step")
+
+        broken.send_and_wait = out_of_order
+        with pytest.raises(ProducerReplacedError):
+            await publisher(topic, b"k", b"second")
+        assert publisher.replaced == 1
+        await publisher(topic, b"k", b"second")  # the retry, on a new producer
+        assert publisher._producer is not broken
+    finally:
+        await publisher.close()
+    assert [r.value for r in await read_all(settings.kafka_bootstrap, topic)] == [
+        b"first",
+        b"second",
+    ]
+
+
+async def test_control_without_replacement_every_later_send_fails(settings: Settings) -> None:
+    """The checker above sees a wedge: a producer kept after the error fails again."""
+    topic = Topics.from_settings(settings).outcomes("roc-amsterdam")
+    publisher = KafkaPublisher(
+        settings.kafka_bootstrap, ensure=TopicMaker(settings.kafka_bootstrap)
+    )
+    try:
+        await publisher(topic, b"k", b"first")
+        broken = publisher._producer
+        assert broken is not None
+
+        async def out_of_order(*args: Any, **kwargs: Any) -> None:
+            raise OutOfOrderSequenceNumber("sequence numbers out of step")
+
+        broken.send_and_wait = out_of_order
+        for _ in range(3):
+            with pytest.raises(OutOfOrderSequenceNumber):
+                await broken.send_and_wait(topic, b"second", key=b"k")
+    finally:
+        await publisher.close()
