@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
+from opentelemetry.sdk.trace import TracerProvider
 
+from bureau import metrics, tracing
 from bureau.adapters.kafka import KafkaPublisher, ensure_topics
 from bureau.adapters.mongo import MongoStore
 from bureau.adapters.store import Store
@@ -18,6 +21,7 @@ from bureau.domain.scoring import Weights
 from bureau.handlers.dead_letter import dead_letter
 from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
+from bureau.lag import subscriptions
 from bureau.service import Exchange
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
@@ -28,7 +32,18 @@ def build_broker(settings: Settings, store: Store) -> KafkaBroker:
     return _wire(settings, store)[0]
 
 
-def _wire(settings: Settings, store: Store) -> tuple[KafkaBroker, KafkaPublisher]:
+def _instruments(settings: Settings, tracer_provider: TracerProvider | None) -> list[Any]:
+    """Tracing outermost (its span covers retries and dead letters), then metrics."""
+    found: list[Any] = [tracing.middleware(tracer_provider)] if tracer_provider else []
+    if settings.metrics_port:
+        metrics.observe_decisions()
+        found.extend(metrics.middlewares(Topics.from_settings(settings)))
+    return found
+
+
+def _wire(
+    settings: Settings, store: Store, tracer_provider: TracerProvider | None = None
+) -> tuple[KafkaBroker, KafkaPublisher]:
     broker: KafkaBroker
 
     async def _dead_letter(message: KafkaMessage, reason: str) -> None:
@@ -45,7 +60,7 @@ def _wire(settings: Settings, store: Store) -> tuple[KafkaBroker, KafkaPublisher
         # never writes one record twice on its own retries.
         acks="all",
         enable_idempotence=True,
-        middlewares=[resilience],
+        middlewares=[*_instruments(settings, tracer_provider), resilience],
         logger=logging.getLogger("bureau.broker"),
         # Per-message "Received/Processed" lines at DEBUG: bureau logs each outcome itself.
         log_level=logging.DEBUG,
@@ -70,12 +85,24 @@ def _wire(settings: Settings, store: Store) -> tuple[KafkaBroker, KafkaPublisher
     return broker, publisher
 
 
-def create_app(settings: Settings | None = None) -> FastStream:
-    """Create the worker application: MongoDB projections behind Kafka subscribers."""
+def create_app(
+    settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None
+) -> FastStream:
+    """Create the worker application: MongoDB projections behind Kafka subscribers.
+
+    Traces go to ``tracer_provider`` if given, else where ``BUREAU_TRACE_EXPORTER`` says.
+    """
     settings = settings or Settings()
     store = MongoStore(settings.mongo_url, settings.mongo_db)
-    broker, publisher = _wire(settings, store)
+    own_provider = None if tracer_provider else tracing.tracer_provider(settings)
+    broker, publisher = _wire(settings, store, tracer_provider or own_provider)
     app = FastStream(broker, logger=logging.getLogger("bureau.app"))
+    exposition = metrics.Exposition(
+        host=settings.metrics_host,
+        port=settings.metrics_port,
+        bootstrap=settings.kafka_bootstrap,
+        groups=subscriptions(Topics.from_settings(settings)),
+    )
 
     @app.on_startup
     async def _prepare() -> None:
@@ -84,9 +111,14 @@ def create_app(settings: Settings | None = None) -> FastStream:
             settings.kafka_bootstrap, topics.all(), settings.partitions, topic_configs(settings)
         )
         await store.ensure_indexes()
+        if settings.metrics_port:
+            exposition.start(settings.metrics_lag_interval)
 
     @app.after_shutdown
     async def _close() -> None:
+        await exposition.stop()
+        if own_provider is not None:
+            own_provider.shutdown()
         await publisher.close()
         await store.close()
 
