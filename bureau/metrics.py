@@ -212,7 +212,7 @@ class Exposition:
             try:
                 record_lag(await consumer_lag(self.bootstrap, self.groups))
             except (KafkaError, OSError) as exc:
-                log.warning("lag_unavailable", error=repr(exc))
+                log.info("lag_unavailable", error=repr(exc))
             await asyncio.sleep(every)  # the refresh interval
 
     async def stop(self) -> None:

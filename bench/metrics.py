@@ -1,0 +1,121 @@
+"""Benchmark of the metrics and tracing middlewares' cost on throughput (not a test).
+
+``python -m bench.metrics [messages] [repeats]`` (default 5000 3): fills a topic, then
+consumes it with a subscriber set up like the worker's (its own group, one message at a
+time, offset committed after each) whose handler does nothing, three ways: no
+middleware; FastStream's Prometheus middleware with bureau's publish counter (what
+``BUREAU_METRICS_PORT`` turns on); those plus FastStream's OpenTelemetry middleware
+(spans recorded, exported nowhere). The variants alternate within one run, so the
+machine's load falls on each alike; messages/s are timed from the first message to the
+last. Uses ``BUREAU_KAFKA_BOOTSTRAP`` if set, else starts the embedded Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from opentelemetry.sdk.trace import TracerProvider
+
+from bureau import metrics, tracing
+from bureau.adapters.kafka import ensure_topics
+from bureau.topics import Topics
+
+VARIANTS: dict[str, Callable[[Topics], list[Any]]] = {
+    "off": lambda _: [],
+    "metrics": metrics.middlewares,
+    "metrics+tracing": lambda t: [tracing.middleware(TracerProvider()), *metrics.middlewares(t)],
+}
+
+
+@contextlib.contextmanager
+def _kafka() -> Iterator[str]:
+    if bootstrap := os.environ.get("BUREAU_KAFKA_BOOTSTRAP"):
+        yield bootstrap
+        return
+    from bureau.embedded.kafka import ensure_kafka, run_kafka
+
+    ensure_kafka()
+    with run_kafka() as k:
+        yield k.bootstrap
+
+
+async def _fill(bootstrap: str, topic: str, n: int) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        body = {"event_type": "InternshipOffered", "data": {"offer_id": "o", "skills": ["x"] * 20}}
+        sent = [
+            await producer.send(topic, json.dumps(body).encode(), key=f"o-{i % 97}".encode())
+            for i in range(n)
+        ]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
+async def _consume(bootstrap: str, topic: str, n: int, middlewares: list[Any]) -> float:
+    """Messages per second from the first message to the last."""
+    broker = KafkaBroker(bootstrap, middlewares=middlewares, logger=None)
+    done = asyncio.Event()
+    stamps: list[float] = []
+
+    @broker.subscriber(
+        topic,
+        group_id=f"bench-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def handle(message: KafkaMessage) -> None:
+        stamps.append(time.perf_counter())
+        if len(stamps) >= n:
+            done.set()
+
+    await broker.start()
+    try:
+        await asyncio.wait_for(done.wait(), timeout=1800)
+    finally:
+        await broker.stop()
+    return (n - 1) / (stamps[-1] - stamps[0])
+
+
+async def _run(bootstrap: str, n: int, repeats: int) -> None:
+    topics = Topics(prefix=f"bench{uuid.uuid4().hex[:8]}.")
+    topic = topics.offers
+    await ensure_topics(bootstrap, [topic], 3)
+    await _fill(bootstrap, topic, n)
+    rates: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    for r in range(repeats):
+        for name, make in VARIANTS.items():
+            rate = await _consume(bootstrap, topic, n, make(topics))
+            rates[name].append(rate)
+            print(f"round {r + 1} {name:<16} {rate:8.0f} msg/s", flush=True)
+    base = statistics.median(rates["off"])
+    print(f"\n{n} messages, {repeats} rounds, median messages/s:")
+    for name, found in rates.items():
+        median = statistics.median(found)
+        print(f"  {name:<16} {median:8.0f}  ({100 * (median / base - 1):+.1f} % against off)")
+
+
+def main() -> None:
+    """Run the benchmark with ``[messages] [repeats]`` from the command line."""
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    with _kafka() as bootstrap:
+        asyncio.run(_run(bootstrap, n, repeats))
+
+
+if __name__ == "__main__":
+    main()
