@@ -10,10 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bureau import metrics
 from bureau.app import create_app, until_signalled
 from bureau.lag import consumer_lag, subscriptions
 from bureau.settings import Settings
@@ -71,8 +73,12 @@ async def _applied(settings: Settings, total: int, bar: Any, patience: float = 3
     groups = subscriptions(Topics.from_settings(settings))
     deadline = time.monotonic() + patience
     while True:
-        behind = sum(row.lag for row in await consumer_lag(settings.kafka_bootstrap, groups))
-        bar(max(0, total - behind))
+        try:
+            behind = sum(row.lag for row in await consumer_lag(settings.kafka_bootstrap, groups))
+        except KafkaError:
+            behind = -1  # a slow broker answers the next time
+        else:
+            bar(max(0, total - behind))
         if behind == 0:
             return
         if time.monotonic() > deadline:
@@ -211,10 +217,8 @@ async def run_demo(
     console.print(story.intro, highlight=False)
     console.print("• Starting the bureau worker…")
     async with create_app(settings):
-        if settings.metrics_port:
-            console.print(
-                f"  Metrics: http://{settings.metrics_host}:{settings.metrics_port}/metrics"
-            )
+        if address := metrics.serving():
+            console.print(f"  Metrics: {address}")
         started = time.monotonic()
         for chapter in story.chapters:
             await _tell(settings, console, chapter)
@@ -223,11 +227,14 @@ async def run_demo(
         if problems:
             console.print("\n[bold red]Demo incomplete:[/bold red] " + "; ".join(problems))
             return False
-        console.print("\nDemo complete: every expected suggestion and outcome arrived.")
+        console.print(
+            "\nDemo complete: every expected suggestion and outcome arrived.", soft_wrap=True
+        )
         if keep_running:
             console.print(
                 f"The exchange keeps running on {settings.kafka_bootstrap}; "
-                "press Ctrl-C to stop it."
+                "press Ctrl-C to stop it.",
+                soft_wrap=True,
             )
             await until_signalled()
     return True

@@ -179,6 +179,15 @@ def middlewares(topics: Topics) -> list[Any]:
     return [KafkaPrometheusMiddleware(registry=REGISTRY, app_name="bureau"), published]
 
 
+_serving: list[str] = []
+"""The address of this process's /metrics, while it is served (one registry, one server)."""
+
+
+def serving() -> str | None:
+    """Where this process serves ``/metrics`` now, if it does."""
+    return _serving[-1] if _serving else None
+
+
 class Exposition:
     """The ``/metrics`` HTTP server and the lag refresher of one worker process."""
 
@@ -205,6 +214,7 @@ class Exposition:
             log.warning("metrics_not_served", port=self.port, error=str(exc))
             return
         log.info("metrics_served", address=self.address)
+        _serving.append(str(self.address))
         self._lag = asyncio.create_task(self._refresh_lag(lag_every), name="bureau-lag")
 
     async def _refresh_lag(self, every: float) -> None:
@@ -222,6 +232,7 @@ class Exposition:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._lag
         if self.server is not None:
+            _serving.remove(str(self.address))
             self.server.shutdown()
             self.server.server_close()
             self.server = None

@@ -202,7 +202,14 @@ def haarlem() -> Story:
         ),
     ]
     students = [
-        p.student(f"hl-{i:02d}", school_id=s, level=lv, skills=("python", "sensors"), region=r)
+        p.student(
+            f"hl-{i:02d}",
+            school_id=s,
+            level=lv,
+            skills=("python", "sensors"),
+            themes=("data",),
+            region=r,
+        )
         for i, (s, lv, r) in enumerate(schools * 2)
     ]
     makathon = p.question(
@@ -277,6 +284,7 @@ def _rotterdam_data() -> tuple[list[Event], list[Event], list[Event]]:
             school_id=school[levels[j // ROTTERDAM_GROUPS % 4]],
             level=levels[j // ROTTERDAM_GROUPS % 4],
             skills=(skills[j % ROTTERDAM_GROUPS], "excel"),
+            themes=("cloud",),
             consent=j % 25 != 7,
             region=f"30{20 + j % 70}",
         )
@@ -321,11 +329,20 @@ def utrecht() -> Story:
         p.regional_organisation(hbo, "school", region="3584", levels=("hbo",)),
         p.regional_organisation(lab, "company", region="3511", themes=("software",)),
     ]
+    sw = ("software",)
     students = [
-        p.student("utr-01", school_id=mbo, level="mbo-4", skills=("docker",), region="3521"),
-        p.student("utr-02", school_id=mbo, level="mbo-4", skills=("flutter",), region="3522"),
-        p.student("utr-11", school_id=hbo, level="hbo", skills=("python",), region="3584"),
-        p.student("utr-12", school_id=hbo, level="hbo", skills=("flutter",), region="3585"),
+        p.student(
+            "utr-01", school_id=mbo, level="mbo-4", skills=("docker",), themes=sw, region="3521"
+        ),
+        p.student(
+            "utr-02", school_id=mbo, level="mbo-4", skills=("flutter",), themes=sw, region="3522"
+        ),
+        p.student(
+            "utr-11", school_id=hbo, level="hbo", skills=("python",), themes=sw, region="3584"
+        ),
+        p.student(
+            "utr-12", school_id=hbo, level="hbo", skills=("flutter",), themes=sw, region="3585"
+        ),
     ]
     assignment = p.question(
         "citizens-app",
@@ -339,8 +356,8 @@ def utrecht() -> Story:
         region="3511",
     )
     offers = [
-        p.offer("lab-devops", company_id=lab, levels=("mbo-4",), skills=("docker",), region="3511"),
-        p.offer("lab-data", company_id=lab, levels=("hbo",), skills=("python",), region="3511"),
+        p.offer(o, company_id=lab, levels=(lv,), skills=(sk,), themes=sw, region="3511")
+        for o, lv, sk in (("lab-devops", "mbo-4", "docker"), ("lab-data", "hbo", "python"))
     ]
     return Story(
         region="utrecht",
