@@ -68,7 +68,7 @@ async def _send(
         await producer.stop()
 
 
-async def _applied(settings: Settings, total: int, bar: Any, patience: float = 300) -> None:
+async def _applied(settings: Settings, total: int, bar: Any, patience: float = 900) -> None:
     """Wait until every consumer group has applied everything; move the bar meanwhile."""
     groups = subscriptions(Topics.from_settings(settings))
     deadline = time.monotonic() + patience
