@@ -11,10 +11,10 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -65,10 +65,10 @@ def _settings() -> Settings:
     return settings
 
 
-def _run(work: object) -> None:
+def _run(work: Coroutine[Any, Any, None]) -> None:
     """Run a coroutine; Ctrl-C exits with 130 instead of a traceback."""
     try:
-        asyncio.run(work)  # type: ignore[arg-type]
+        asyncio.run(work)
     except KeyboardInterrupt:
         raise typer.Exit(INTERRUPTED) from None
 
