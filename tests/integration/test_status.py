@@ -50,7 +50,11 @@ async def test_status_shows_lag_dead_letters_with_reasons_and_reachability(
     assert code == 0, out
     assert out.count("reachable") == 2, out
     assert "unreachable" not in out, out
-    rows = [[c.strip() for c in line.split("│")] for line in out.splitlines() if "│" in line]
+    rows = [
+        [c.strip() for c in line.strip().strip("│").split("│")]
+        for line in out.splitlines()
+        if "│" in line
+    ]
     [dlq_row] = [r for r in rows if r[0] == f"{t.offers}.dlq"]
     assert dlq_row[1] == "2", dlq_row
     assert dlq_row[2].startswith("2x invalid event: InternshipOffered.data.capacity"), dlq_row
