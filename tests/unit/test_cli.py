@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
 import pytest
+import structlog
 from typer.testing import CliRunner
 
 from bureau.cli import UNREACHABLE, USAGE, app
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_before() -> Iterator[None]:
+    """Commands configure logging for the process; later tests must not inherit that."""
+    previous, root = structlog.get_config(), logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    structlog.configure(**previous)
+    root.handlers[:], root.level = handlers, level
+
 
 COMMANDS = ["worker", "infra", "demo", "replay", "asyncapi", "stats", "shortlist", "status"]
 
