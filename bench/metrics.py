@@ -1,6 +1,9 @@
 """Benchmark of the metrics and tracing middlewares' cost on throughput (not a test).
 
-``python -m bench.metrics [messages] [repeats]`` (default 20000 3): fills a topic, then
+``python -m bench.metrics [messages] [repeats] [--in-memory]`` (default 20000 3).
+
+First the CPU cost per message, through FastStream's in-memory test broker (no network,
+so the middlewares' own cost is what differs). Then, on real Kafka: fills a topic, then
 consumes it one message at a time with a handler that does nothing, three ways: no
 middleware; FastStream's Prometheus middleware with bureau's publish counter (what
 ``BUREAU_METRICS_PORT`` turns on); those plus FastStream's OpenTelemetry middleware
@@ -27,7 +30,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -93,6 +96,36 @@ async def _consume(bootstrap: str, topic: str, n: int, middlewares: list[Any]) -
     return (n - 1) / (stamps[-1] - stamps[0])
 
 
+async def _in_memory(n: int, middlewares: list[Any]) -> float:
+    """CPU seconds per message through FastStream's in-memory broker: the middlewares' cost."""
+    broker = KafkaBroker(middlewares=middlewares, logger=None)
+    topic = "bench.in-memory"
+
+    @broker.subscriber(topic, group_id="bench", ack_policy=AckPolicy.NACK_ON_ERROR)
+    async def handle(message: KafkaMessage) -> None:
+        return None
+
+    body = json.dumps({"event_type": "InternshipOffered", "data": {"offer_id": "o"}}).encode()
+    async with TestKafkaBroker(broker) as test:
+        started = time.process_time()
+        for _ in range(n):
+            await test.publish(body, topic=topic, key=b"o")
+        return (time.process_time() - started) / n
+
+
+async def _cpu(n: int, repeats: int) -> None:
+    topics = Topics(prefix="bench.")
+    cost: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    for _ in range(repeats):
+        for name, make in VARIANTS.items():
+            cost[name].append(await _in_memory(n, make(topics)))
+    base = statistics.median(cost["off"])
+    print(f"\nin-memory broker, {n} messages x {repeats} rounds, median CPU per message:")
+    for name, found in cost.items():
+        median = statistics.median(found)
+        print(f"  {name:<16} {1e6 * median:6.0f} µs  ({1e6 * (median - base):+.0f} µs against off)")
+
+
 async def _run(bootstrap: str, n: int, repeats: int) -> None:
     topics = Topics(prefix=f"bench{uuid.uuid4().hex[:8]}.")
     topic = topics.offers
@@ -117,8 +150,12 @@ async def _run(bootstrap: str, n: int, repeats: int) -> None:
 
 def main() -> None:
     """Run the benchmark with ``[messages] [repeats]`` from the command line."""
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
-    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    numbers = [int(a) for a in sys.argv[1:] if a.isdigit()]
+    n = numbers[0] if numbers else 20000
+    repeats = numbers[1] if len(numbers) > 1 else 3
+    asyncio.run(_cpu(min(n, 5000), repeats))
+    if "--in-memory" in sys.argv:
+        return
     with _kafka() as bootstrap:
         asyncio.run(_run(bootstrap, n, repeats))
 
