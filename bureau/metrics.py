@@ -108,13 +108,12 @@ def record_lag(rows: Iterable[Lag]) -> None:
         _LAG.labels(row.group, row.topic, str(row.partition)).set(row.lag)
 
 
-# --- what the service decides, read from the log events it already emits -------------
-
 _DECISIONS: dict[str, Callable[[str], None]] = {
     "event_applied": applied,
     "event_parked": parked,
     "event_duplicate": duplicate,
 }
+"""The service's log events that record a decision, and the counter each one moves."""
 
 
 def count_decisions(_: Any, __: str, event_dict: structlog.typing.EventDict) -> Any:
@@ -134,8 +133,7 @@ def observe_decisions() -> None:
         structlog.configure(processors=[count_decisions, *processors])
 
 
-# --- what bureau publishes, seen at the broker -----------------------------------------
-
+# A search, not json.loads: closing a round publishes tens of thousands of records.
 _FIELD = {
     name: re.compile(rb'"' + name.encode() + rb'"\s*:\s*"([^"]{1,100})"')
     for name in ("event_type", "status")
