@@ -8,11 +8,14 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
+from opentelemetry.sdk.trace import TracerProvider
 
+from bureau import metrics, tracing
 from bureau.adapters.changelog import TableFollower
 from bureau.adapters.kafka import KafkaPublisher, TopicMaker, ensure_topics
 from bureau.adapters.mongo import MongoStore
@@ -22,6 +25,7 @@ from bureau.domain.scoring import Weights
 from bureau.handlers.dead_letter import dead_letter
 from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
+from bureau.lag import subscriptions
 from bureau.service import Exchange, Publish, Tables
 from bureau.service.queries import Queries
 from bureau.settings import Settings
@@ -45,8 +49,20 @@ def build_broker(
     return wire(settings, store, publish).broker
 
 
+def _instruments(settings: Settings, tracer_provider: TracerProvider | None) -> list[Any]:
+    """Tracing outermost (its span covers retries and dead letters), then metrics."""
+    found: list[Any] = [tracing.middleware(tracer_provider)] if tracer_provider else []
+    if settings.metrics_port:
+        metrics.observe_decisions()
+        found.extend(metrics.middlewares(Topics.from_settings(settings)))
+    return found
+
+
 def wire(
-    settings: Settings, store: Store, publish: Callable[[KafkaBroker], Publish] | None = None
+    settings: Settings,
+    store: Store,
+    publish: Callable[[KafkaBroker], Publish] | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> Worker:
     """Connect settings, store, broker, publisher, tables and the exchange's rooms.
 
@@ -68,7 +84,7 @@ def wire(
         # never writes one record twice on its own retries.
         acks="all",
         enable_idempotence=True,
-        middlewares=[resilience],
+        middlewares=[*_instruments(settings, tracer_provider), resilience],
         logger=logging.getLogger("bureau.broker"),
         # Per-message "Received/Processed" lines at DEBUG: bureau logs each outcome itself.
         log_level=logging.DEBUG,
@@ -78,7 +94,11 @@ def wire(
     configs = topic_configs(settings)
 
     publisher = KafkaPublisher(
-        settings.kafka_bootstrap, ensure=TopicMaker(settings.kafka_bootstrap, configs=configs)
+        settings.kafka_bootstrap,
+        ensure=TopicMaker(settings.kafka_bootstrap, configs=configs),
+        on_sent=(lambda t, v: metrics.count_published(topics, t, v))
+        if settings.metrics_port
+        else None,
     )
     publisher.known.update(topics.all())
     tables = Tables()
@@ -103,12 +123,24 @@ def wire(
     return Worker(broker, publisher, follower, exchange)
 
 
-def create_app(settings: Settings | None = None) -> FastStream:
-    """Create the worker application: MongoDB projections behind Kafka subscribers."""
+def create_app(
+    settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None
+) -> FastStream:
+    """Create the worker application: MongoDB projections behind Kafka subscribers.
+
+    Traces go to ``tracer_provider`` if given, else where ``BUREAU_TRACE_EXPORTER`` says.
+    """
     settings = settings or Settings()
     store = MongoStore(settings.mongo_url, settings.mongo_db)
-    worker = wire(settings, store)
+    own_provider = None if tracer_provider else tracing.tracer_provider(settings)
+    worker = wire(settings, store, tracer_provider=tracer_provider or own_provider)
     app = FastStream(worker.broker, logger=logging.getLogger("bureau.app"))
+    exposition = metrics.Exposition(
+        host=settings.metrics_host,
+        port=settings.metrics_port,
+        bootstrap=settings.kafka_bootstrap,
+        groups=subscriptions(Topics.from_settings(settings)),
+    )
 
     @app.on_startup
     async def _prepare() -> None:
@@ -119,9 +151,14 @@ def create_app(settings: Settings | None = None) -> FastStream:
         await store.ensure_indexes()
         # The tables first: no event is taken before the worker knows the exchange.
         await worker.follower.restore()
+        if settings.metrics_port:
+            exposition.start(settings.metrics_lag_interval)
 
     @app.after_shutdown
     async def _close() -> None:
+        await exposition.stop()
+        if own_provider is not None:
+            own_provider.shutdown()
         await worker.follower.stop()
         await worker.publisher.close()
         await store.close()

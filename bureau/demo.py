@@ -1,249 +1,240 @@
-"""A short demo: partners publish offers and students; bureau projects and matches them."""
+"""The demo: one seed region's story told by partners' events, and what bureau made of it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from pymongo import AsyncMongoClient
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
+from bureau import metrics
 from bureau.app import create_app, until_signalled
-from bureau.domain.book import Book
-from bureau.domain.matching import suggest
-from bureau.schemas import InternshipOffered, StudentRegistered
-from bureau.service import offer_for_matching, student_for_matching
+from bureau.lag import consumer_lag, subscriptions
 from bureau.settings import Settings
+from bureau.status import dead_letters, records
+from bureau.stories import STORIES, Chapter, Story, expected_pairs
 from bureau.topics import Topics
 
-NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+__all__ = ["REGIONS", "expected_pairs", "run_demo"]
 
-# (offer id, company, title, levels, skills, capacity)
-OFFERS = [
-    (
-        "soc-analyst",
-        "northsea-secure",
-        "SOC analyst intern",
-        ("mbo-4", "hbo"),
-        ("linux", "siem", "networking"),
-        2,
-    ),
-    (
-        "pentest",
-        "redteam-amsterdam",
-        "Junior pentester",
-        ("hbo", "wo"),
-        ("python", "networking", "web"),
-        1,
-    ),
-    (
-        "cloud-ops",
-        "canal-cloud",
-        "Cloud operations intern",
-        ("mbo-3", "mbo-4"),
-        ("linux", "kubernetes"),
-        3,
-    ),
-]
-# (pseudonymous id, school, level, skills, consent)
-STUDENTS = [
-    ("st-7f3a", "roc-amsterdam", "mbo-4", ("linux", "networking"), True),
-    ("st-91c2", "roc-amsterdam", "mbo-3", ("kubernetes",), True),
-    ("st-2b8e", "hva", "hbo", ("python", "web"), True),
-    ("st-c4d1", "hva", "hbo", ("siem",), True),
-    ("st-e5f0", "uva", "wo", ("python", "networking"), True),
-    ("st-0a9b", "roc-amsterdam", "mbo-4", ("linux",), False),
-]
+REGIONS = tuple(STORIES)
+"""The regions ``bureau demo --region`` knows."""
+
+KEYS = {
+    "organisations": "organisation_id",
+    "students": "student_id",
+    "offers": "offer_id",
+    "applications": "offer_id",
+    "research": "question_id",
+    "lectures": "request_id",
+    "specialists": "specialist_id",
+}
+"""The data field each inbound topic is keyed by."""
 
 
-def _envelope(event_type: str, source: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "event_type": event_type,
-        "occurred_at": NOW.isoformat(),
-        "source": source,
-        "schema_version": 1,
-        "data": data,
-    }
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("  {task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
-def offer_events() -> list[dict[str, Any]]:
-    """The demo's InternshipOffered events, as a company's system would send them."""
-    return [
-        _envelope(
-            "InternshipOffered",
-            company,
-            {
-                "offer_id": oid,
-                "company_id": company,
-                "title": title,
-                "levels": list(levels),
-                "skills": list(skills),
-                "region": "1012",
-                "capacity": capacity,
-            },
-        )
-        for oid, company, title, levels, skills, capacity in OFFERS
-    ]
-
-
-def student_events() -> list[dict[str, Any]]:
-    """The demo's StudentRegistered events, as a school's system would send them."""
-    return [
-        _envelope(
-            "StudentRegistered",
-            school,
-            {
-                "student_id": sid,
-                "school_id": school,
-                "level": level,
-                "programme": "ICT",
-                "skills": list(skills),
-                "region": "1091",
-                "age_band": "18+",
-                "consent": consent,
-            },
-        )
-        for sid, school, level, skills, consent in STUDENTS
-    ]
-
-
-def expected_pairs() -> set[tuple[str, str]]:
-    """The (offer, student) pairs the matching rule must suggest for the demo data."""
-    offers = [InternshipOffered.model_validate(e).data for e in offer_events()]
-    students = [StudentRegistered.model_validate(e).data for e in student_events()]
-    return {
-        (o.offer_id, s.student_id)
-        for o in offers
-        for s in students
-        if suggest(offer_for_matching(Book(offer=o)), student_for_matching(s)) is not None
-    }
-
-
-async def _send(bootstrap: str, topic: str, key: bytes, event: dict[str, Any]) -> None:
+async def _send(
+    bootstrap: str, topic: str, key: str, events: Sequence[dict[str, Any]], bar: Any
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
-        await producer.send_and_wait(topic, json.dumps(event).encode(), key=key)
+        # In flight together, in order per key; each acknowledgement moves the bar.
+        sent = [
+            await producer.send(topic, json.dumps(e).encode(), key=str(e["data"][key]).encode())
+            for e in events
+        ]
+        for future in sent:
+            await future
+            bar()
     finally:
         await producer.stop()
 
 
-async def _publish(bootstrap: str, topics: Topics) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
-    await producer.start()
-    try:
-        for event in student_events():
-            key = event["data"]["student_id"].encode()
-            await producer.send_and_wait(topics.students, json.dumps(event).encode(), key=key)
-        for event in offer_events():
-            key = event["data"]["offer_id"].encode()
-            await producer.send_and_wait(topics.offers, json.dumps(event).encode(), key=key)
-    finally:
-        await producer.stop()
-
-
-async def _collect(
-    bootstrap: str, topic: str, ident: Callable[[dict[str, Any]], Any], want: int, patience: float
-) -> list[dict[str, Any]]:
-    """Read ``topic`` from the start until ``want`` distinct events (by ``ident``) arrived."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    found: dict[Any, dict[str, Any]] = {}
+async def _applied(settings: Settings, total: int, bar: Any, patience: float = 900) -> None:
+    """Wait until every consumer group has applied everything; move the bar meanwhile."""
+    groups = subscriptions(Topics.from_settings(settings))
     deadline = time.monotonic() + patience
-    try:
-        while len(found) < want and time.monotonic() < deadline:
-            batches = await consumer.getmany(timeout_ms=500)
-            for records in batches.values():
-                for record in records:
-                    event = json.loads(record.value)
-                    found[ident(event)] = event
-    finally:
-        await consumer.stop()
-    if len(found) < want:
-        raise TimeoutError(f"saw {len(found)} of {want} events on {topic} after {patience:.0f}s")
-    return list(found.values())
+    while True:
+        try:
+            behind = sum(row.lag for row in await consumer_lag(settings.kafka_bootstrap, groups))
+        except KafkaError:
+            behind = -1  # a slow broker answers the next time
+        else:
+            bar(max(0, total - behind))
+        if behind == 0:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"bureau still {behind} records behind after {patience:.0f} s")
+        await asyncio.sleep(0.3)  # poll interval of the progress bar
 
 
-# The school applies for one student; the company takes the application to a placement.
-LIFECYCLE = [
-    ("ApplicationSubmitted", "roc-amsterdam"),
-    ("CandidateShortlisted", "northsea-secure"),
-    ("PlacementOffered", "northsea-secure"),
-    ("PlacementAccepted", "roc-amsterdam"),
-    ("PlacementConfirmed", "northsea-secure"),
-]
-
-
-def lifecycle_events() -> list[dict[str, Any]]:
-    """One application, from submission to a confirmed placement."""
-    ref = {"application_id": "app-st-7f3a", "offer_id": "soc-analyst", "student_id": "st-7f3a"}
-    dates = {"start": "2027-02-01", "end": "2027-06-30"}
-    return [
-        _envelope(kind, source, {**ref, **(dates if kind == "PlacementConfirmed" else {})})
-        for kind, source in LIFECYCLE
-    ]
-
-
-async def _show_projections(settings: Settings) -> None:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
-    try:
-        db = client[settings.mongo_db]
-        offers = await db["offers"].find().sort("_id").to_list()
-        students = await db["students"].count_documents({})
-        print(f"\nProjection 'offers' ({len(offers)}), 'students' ({students}):")
-        for doc in offers:
-            print(f"  {doc['_id']:<12} {doc['title']:<26} levels={','.join(doc['levels'])}")
-    finally:
-        await client.close()
-
-
-async def run_demo(settings: Settings, *, keep_running: bool) -> None:
-    """Run the worker, publish the demo events, show the projections and suggestions."""
-    topics = Topics.from_settings(settings)
-    print("• Starting the bureau worker…", flush=True)
-    async with create_app(settings):
-        print(f"• Publishing {len(OFFERS)} offers and {len(STUDENTS)} students…", flush=True)
-        started = time.monotonic()
-        await _publish(settings.kafka_bootstrap, topics)
-        pairs = expected_pairs()
-        matches = await _collect(
+async def _tell(settings: Settings, console: Console, chapter: Chapter) -> None:
+    topic = getattr(Topics.from_settings(settings), chapter.topic)
+    console.print(f"• {chapter.say}  [dim]({len(chapter.events)} on {topic})[/dim]")
+    n = len(chapter.events)
+    with _progress(console) as progress:
+        sending = progress.add_task("sent", total=n)
+        applying = progress.add_task("applied", total=n)
+        await _send(
             settings.kafka_bootstrap,
-            topics.matches,
-            lambda e: (e["data"]["offer_id"], e["data"]["student_id"]),
-            len(pairs),
-            patience=60,
+            topic,
+            KEYS[chapter.topic],
+            chapter.events,
+            lambda: progress.advance(sending),
         )
-        matches.sort(key=lambda e: (e["data"]["offer_id"], -e["data"]["score"]))
-        took = time.monotonic() - started
-        await _show_projections(settings)
-        print(f"\nMatchSuggested on {topics.matches} ({len(matches)}, in {took:.1f} s):")
-        for event in matches:
-            d = event["data"]
-            print(
-                f"  {d['offer_id']:<12} → {d['student_id']} ({d['school_id']:<13}) "
-                f"score {d['score']:.2f}  {'; '.join(d['reasons'])}"
+        await _applied(settings, n, lambda done: progress.update(applying, completed=done))
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    return table
+
+
+async def _report(settings: Settings, console: Console, story: Story) -> list[str]:
+    """Show what partners can now read; return what the story expected but did not see."""
+    t = Topics.from_settings(settings)
+    k = settings.kafka_bootstrap
+    suggested = [json.loads(r.value) for r in await records(k, [t.matches])]
+    problems: list[str] = []
+    matches = sorted(
+        (e["data"] for e in suggested if e["event_type"] == "MatchSuggested"),
+        key=lambda d: (d["offer_id"], -d["score"]),
+    )
+    if matches:
+        shown = matches if len(matches) <= 30 else matches[:15]
+        table = _table(
+            f"MatchSuggested on {t.matches} ({len(matches)})",
+            "offer",
+            "student",
+            "school",
+            "score",
+            "why",
+        )
+        for d in shown:
+            table.add_row(
+                d["offer_id"],
+                d["student_id"],
+                d["school_id"],
+                f"{d['score']:.2f}",
+                "; ".join(d["reasons"]),
             )
-        school_topic = topics.outcomes("roc-amsterdam")
-        print("\n• roc-amsterdam applies for st-7f3a; northsea-secure places them…", flush=True)
-        for event in lifecycle_events():
-            await _send(settings.kafka_bootstrap, topics.applications, b"soc-analyst", event)
-        outcomes = await _collect(
-            settings.kafka_bootstrap, school_topic, lambda e: e["event_id"], len(LIFECYCLE), 60
+        console.print(table)
+        if len(shown) < len(matches):
+            companies = len({d["company_id"] for d in matches})
+            per_school = Counter(d["school_id"] for d in matches)
+            console.print(
+                f"  … {len(matches) - len(shown)} more, for {companies} companies; per school: "
+                + ", ".join(f"{s} {n}" for s, n in sorted(per_school.items()))
+            )
+    missing = story.expect_pairs - {(d["offer_id"], d["student_id"]) for d in matches}
+    if missing:
+        problems.append(f"{len(missing)} expected suggestions did not arrive")
+    for kind, label in (
+        ("ResearchMatchSuggested", "question"),
+        ("LectureMatchSuggested", "request"),
+    ):
+        found = [e["data"] for e in suggested if e["event_type"] == kind]
+        if found:
+            table = _table(f"{kind} on {t.matches}", label, "school", "specialist", "score", "why")
+            for d in found:
+                table.add_row(
+                    d.get("question_id") or d.get("request_id"),
+                    d["school_id"],
+                    d.get("specialist_id", "-"),
+                    f"{d['score']:.2f}",
+                    "; ".join(d["reasons"]),
+                )
+            console.print(table)
+    research = [json.loads(r.value) for r in await records(k, [t.research])]
+    teams = [
+        e for e in research if e["event_type"] == "ResearchTeamProposed" and e["source"] == "bureau"
+    ]
+    for e in teams:
+        members = ", ".join(f"{m['student_id']} ({m['level']})" for m in e["data"]["members"])
+        console.print(
+            f"bureau proposes team {e['data']['team_id']} for {e['data']['question_id']}: {members}"
         )
-        print(f"PlacementOutcome on {school_topic} (only this school's students):")
-        for event in outcomes:
-            d = event["data"]
-            print(f"  {d['student_id']} {d['offer_id']:<12} {d['company_id']:<16} {d['status']}")
-        print("\nDemo complete: every expected suggestion and outcome arrived.", flush=True)
+    if len(teams) < story.expect_teams:
+        problems.append(f"{story.expect_teams} team proposals expected, {len(teams)} seen")
+    for school, want in story.expect_outcomes.items():
+        outcomes = [json.loads(r.value)["data"] for r in await records(k, [t.outcomes(school)])]
+        table = _table(
+            f"PlacementOutcome on {t.outcomes(school)} (only this school's students)",
+            "student",
+            "offer",
+            "company",
+            "status",
+        )
+        for d in outcomes:
+            table.add_row(d["student_id"], d["offer_id"], d["company_id"], d["status"])
+        console.print(table)
+        if len(outcomes) < want:
+            problems.append(f"{want} outcomes expected for {school}, {len(outcomes)} seen")
+    dead = [d for d in await dead_letters(k, t.inbound) if d.count]
+    for d in dead:
+        console.print(
+            f"Dead letters on {d.topic}: {d.count}; "
+            + "; ".join(f"{why} ({n})" for why, n in d.reasons)
+        )
+    if sum(d.count for d in dead) != story.expect_dead_letters:
+        problems.append(
+            f"{story.expect_dead_letters} dead letters expected, {sum(d.count for d in dead)} seen"
+        )
+    return problems
+
+
+async def run_demo(
+    settings: Settings,
+    *,
+    keep_running: bool,
+    region: str = "amsterdam",
+    console: Console | None = None,
+) -> bool:
+    """Run the worker, tell ``region``'s story, show the outcome; True if all arrived."""
+    console = console or Console()
+    story = STORIES[region]()
+    console.rule(f"[bold]{story.title}")
+    console.print(story.intro, highlight=False)
+    console.print("• Starting the bureau worker…")
+    async with create_app(settings):
+        if address := metrics.serving():
+            console.print(f"  Metrics: {address}")
+        started = time.monotonic()
+        for chapter in story.chapters:
+            await _tell(settings, console, chapter)
+        console.print(f"  applied in {time.monotonic() - started:.1f} s\n")
+        problems = await _report(settings, console, story)
+        if problems:
+            console.print("\n[bold red]Demo incomplete:[/bold red] " + "; ".join(problems))
+            return False
+        console.print(
+            "\nDemo complete: every expected suggestion and outcome arrived.", soft_wrap=True
+        )
         if keep_running:
-            print(
+            console.print(
                 f"The exchange keeps running on {settings.kafka_bootstrap}; "
                 "press Ctrl-C to stop it.",
-                flush=True,
+                soft_wrap=True,
             )
             await until_signalled()
+    return True

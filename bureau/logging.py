@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import structlog
 
 from bureau.settings import Settings
 
 
-def configure_logging(settings: Settings) -> None:
-    """Route structlog and stdlib logging through one renderer chosen by the settings."""
+def configure_logging(settings: Settings, *, log_file: Path | None = None) -> None:
+    """Route structlog and stdlib logging through one renderer chosen by the settings.
+
+    With ``log_file``, every line goes there as JSON and only warnings reach the terminal.
+    """
     fmt = settings.log_format
     if fmt == "auto":
         fmt = "console" if sys.stderr.isatty() else "json"
@@ -40,5 +44,14 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
+    if log_file is not None:
+        handler.setLevel(logging.WARNING)
+        to_file = logging.FileHandler(log_file, encoding="utf-8")
+        to_file.setFormatter(
+            structlog.stdlib.ProcessorFormatter(
+                foreign_pre_chain=shared, processor=structlog.processors.JSONRenderer()
+            )
+        )
+        root.addHandler(to_file)
     # aiokafka reports every reconnect attempt at ERROR; bureau logs the outcome itself.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)

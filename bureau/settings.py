@@ -80,3 +80,22 @@ class Settings(BaseSettings):
             "losses this causes; never set it in production."
         ),
     )
+    metrics_port: int = Field(
+        default=9464,
+        ge=0,
+        le=65535,
+        description="Port of the worker's Prometheus /metrics (0: no metrics middleware).",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="Address /metrics listens on (0.0.0.0 in a container)."
+    )
+    metrics_lag_interval: float = Field(
+        default=15.0, gt=0, description="Seconds between consumer-lag readings for /metrics."
+    )
+    trace_exporter: Literal["none", "console", "otlp"] = Field(
+        default="none",
+        description=(
+            "Where OpenTelemetry spans go: nowhere, stdout, or an OTLP/HTTP collector "
+            "(OTEL_EXPORTER_OTLP_ENDPOINT; needs the otlp extra)."
+        ),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import structlog
@@ -18,6 +18,7 @@ from aiokafka.errors import (
     ProducerFenced,
     TopicAlreadyExistsError,
 )
+from opentelemetry import propagate
 
 log = structlog.get_logger(__name__)
 
@@ -165,10 +166,14 @@ class KafkaPublisher:
         *,
         ensure: TopicMaker | None = None,
         client: Mapping[str, Any] | None = None,
+        on_sent: Callable[[str, bytes | None], None] | None = None,
     ) -> None:
-        """Publish to ``bootstrap``; ``ensure(topic)`` creates a topic not seen before."""
+        """Publish to ``bootstrap``; ``ensure(topic)`` creates a topic not seen before.
+
+        ``on_sent(topic, value)`` is told of every acknowledged record (metrics).
+        """
         self.bootstrap, self._client = bootstrap, dict(client or {})
-        self._ensure = ensure
+        self._ensure, self._on_sent = ensure, on_sent
         self.known: set[str] = set()
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
@@ -181,11 +186,17 @@ class KafkaPublisher:
                 await self._ensure(topic)
             self.known.add(topic)
         producer = await self._started()
+        # The trace of the message being handled travels on in the record's headers.
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        headers = [*_HEADERS, *((k, v.encode()) for k, v in carrier.items())]
         try:
-            await producer.send_and_wait(topic, value, key=key, headers=_HEADERS)
+            await producer.send_and_wait(topic, value, key=key, headers=headers)
         except _BROKEN as exc:
             await self._replace(producer, exc)
             raise ProducerReplacedError(f"producer replaced after {exc!r}") from exc
+        if self._on_sent is not None:
+            self._on_sent(topic, value)
 
     async def _started(self) -> AIOKafkaProducer:
         async with self._lock:
