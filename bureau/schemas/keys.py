@@ -1,0 +1,74 @@
+"""The record key of every event: the id of the aggregate it changes."""
+
+from __future__ import annotations
+
+from bureau.schemas import applications as app
+from bureau.schemas import lectures, matches, offers, organisations, outcomes, research, rounds
+from bureau.schemas import students as st
+from bureau.schemas.envelope import Envelope
+
+KEY_FIELD: dict[type[Envelope], str] = {
+    **dict.fromkeys(
+        (offers.InternshipOffered, offers.InternshipOfferUpdated, offers.InternshipOfferWithdrawn),
+        "offer_id",
+    ),
+    # Applications are keyed by offer, so one offer's book is read in order.
+    **dict.fromkeys(
+        (
+            app.ApplicationSubmitted,
+            app.ApplicationWithdrawn,
+            app.CandidateShortlisted,
+            app.ApplicationRejected,
+            app.PlacementOffered,
+            app.PlacementAccepted,
+            app.PlacementDeclined,
+            app.PlacementConfirmed,
+            app.PlacementCompleted,
+            app.PlacementAllocated,
+        ),
+        "offer_id",
+    ),
+    **dict.fromkeys(
+        (st.StudentRegistered, st.StudentProfileUpdated, st.StudentErased), "student_id"
+    ),
+    organisations.OrganisationRegistered: "organisation_id",
+    **dict.fromkeys(
+        (
+            research.ResearchQuestionPosted,
+            research.ResearchQuestionClosed,
+            research.ResearchTeamProposed,
+        ),
+        "question_id",
+    ),
+    **dict.fromkeys(
+        (
+            lectures.GuestLectureRequested,
+            lectures.GuestLectureBooked,
+            lectures.GuestLectureCancelled,
+        ),
+        "request_id",
+    ),
+    lectures.SpecialistAvailable: "specialist_id",
+    **dict.fromkeys(
+        (
+            rounds.MatchingRoundOpened,
+            rounds.PreferencesSubmitted,
+            rounds.ApplicantsRanked,
+            rounds.MatchingRoundClosed,
+            rounds.MatchingRoundRun,
+        ),
+        "round_id",
+    ),
+    matches.MatchSuggested: "offer_id",
+    matches.LectureMatchSuggested: "request_id",
+    matches.ResearchMatchSuggested: "question_id",
+    outcomes.PlacementOutcome: "student_id",
+}
+"""Event type -> the field of its ``data`` that is its record key."""
+
+
+def aggregate_id(event: Envelope) -> str:
+    """Return the id of the aggregate ``event`` belongs to: its record key."""
+    field = KEY_FIELD[type(event)]
+    data: object = getattr(event, "data", None)  # every event type has data; the base has not
+    return str(getattr(data, field))
