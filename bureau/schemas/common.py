@@ -27,9 +27,10 @@ EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
 """The dates bureau accepts: far enough for any placement, near enough for any clock."""
 
-# C0, DEL and C1 controls (NUL, ANSI escape, line breaks, ...) and the bidi marks,
-# embeddings, overrides and isolates that make text display other than it reads.
-_UNPRINTABLE = r"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+# C0, DEL and C1 controls (NUL, ANSI escape, line breaks, ...), the Unicode line and
+# paragraph separators, and the bidi marks, embeddings, overrides and isolates that make
+# text display other than it reads.
+_UNPRINTABLE = r"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
 _FIND_UNPRINTABLE = re.compile(f"[{_UNPRINTABLE}]")
 
 
