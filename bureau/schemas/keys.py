@@ -64,7 +64,9 @@ KEY_FIELD: dict[type[Envelope], str] = {
     matches.ResearchMatchSuggested: "question_id",
     outcomes.PlacementOutcome: "student_id",
 }
-"""Event type -> the field of its ``data`` that is its record key."""
+"""Event class -> the field of its ``data`` that is its record key."""
+KEY_FIELD_BY_TYPE: dict[str, str] = {cls.__name__: field for cls, field in KEY_FIELD.items()}
+"""The same by ``event_type`` (each class is named after its event type), for raw JSON."""
 
 
 def aggregate_id(event: Envelope) -> str:

@@ -20,7 +20,7 @@ from bureau.handlers.decode import (
 from bureau.schemas.applications import PlacementConfirmed, application_event
 from bureau.schemas.catalog import CATALOG
 from bureau.schemas.examples import EXAMPLES
-from bureau.schemas.keys import KEY_FIELD, aggregate_id
+from bureau.schemas.keys import KEY_FIELD, KEY_FIELD_BY_TYPE, aggregate_id
 from bureau.schemas.lectures import lecture_event, specialist_event
 from bureau.schemas.offers import offer_event
 from bureau.schemas.organisations import organisation_event
@@ -53,10 +53,7 @@ def encoded(raw: dict[str, Any]) -> bytes:
 
 
 def key_of(raw: dict[str, Any], name: str) -> bytes:
-    return str(raw["data"][KEY_FIELD_BY_NAME[name]]).encode()
-
-
-KEY_FIELD_BY_NAME = {t.__name__: f for t, f in KEY_FIELD.items()}
+    return str(raw["data"][KEY_FIELD_BY_TYPE[name]]).encode()
 
 
 @pytest.mark.parametrize(("topic", "name"), INBOUND)
@@ -273,6 +270,9 @@ def test_an_instant_is_normalised_to_utc_within_the_range() -> None:
 def test_every_event_type_knows_its_aggregate_id() -> None:
     catalogued = {m for c in CATALOG for m in c.messages}
     assert set(KEY_FIELD) == catalogued
+    assert all(KEY_FIELD_BY_TYPE[m.__name__] == KEY_FIELD[m] for m in catalogued)
+    for m in catalogued:
+        assert m.model_fields["event_type"].annotation.__args__ == (m.__name__,)  # type: ignore[union-attr]
     assert aggregate_id(offer_event.validate_python(EXAMPLES["InternshipOffered"])) == "soc-analyst"
 
 
