@@ -8,6 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BeforeValidator, SerializerFunctionWrapHandler, WrapSerializer
 
 from bureau.schemas.envelope import Envelope
+from bureau.schemas.identity import event_digest
 from bureau.schemas.outcomes import Outcome
 
 S = TypeVar("S")
@@ -50,6 +51,13 @@ class Parked:
     """The event refers to something not known yet: apply it when ``waiting_for`` arrives."""
 
     waiting_for: str
+
+
+def check_same_body(event: Envelope, applied_digest: str | None) -> Rejected | None:
+    """Refuse an event whose id was applied before with another body (digest known)."""
+    if applied_digest is not None and applied_digest != event_digest(event):
+        return Rejected(f"event id {event.event_id} was applied before with a different body")
+    return None
 
 
 def offer_ref(offer_id: str) -> str:

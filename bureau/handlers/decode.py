@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from enum import Enum
 from typing import Literal, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
 from bureau.schemas.envelope import Envelope
-from bureau.schemas.keys import KEY_FIELD, aggregate_id
+from bureau.schemas.identity import KEY_FIELD, aggregate_id
 
 T = TypeVar("T", bound=Envelope)
 
@@ -75,25 +74,3 @@ def _escaped(text: str) -> str:
 
 def _is_json_error(exc: ValidationError) -> bool:
     return any(err["type"] == "json_invalid" for err in exc.errors())
-
-
-def body_digest(body: bytes) -> str:
-    """The SHA-256 of ``body``, hex: what bureau keeps of each applied event's body."""
-    return hashlib.sha256(body).hexdigest()
-
-
-def event_digest(event: Envelope) -> str:
-    """The digest of ``event``'s canonical JSON: equal for equal events, whatever the bytes.
-
-    Bureau re-publishes parked events from their model, so the same event can arrive
-    as other bytes (key order, spacing, ``Z`` or ``+00:00``); its meaning is what counts.
-    """
-    return body_digest(event.model_dump_json().encode())
-
-
-def check_same_body(event: Envelope, applied_digest: str | None) -> None:
-    """Refuse ``event`` if its id was applied before with another body (digest given)."""
-    if applied_digest is not None and applied_digest != event_digest(event):
-        raise InvalidEventError(
-            f"event id {event.event_id} was applied before with a different body"
-        )

@@ -18,7 +18,7 @@ from pydantic import TypeAdapter
 from bureau.handlers.decode import InvalidEventError, decode
 from bureau.schemas.catalog import CATALOG
 from bureau.schemas.examples import EXAMPLES
-from bureau.schemas.keys import aggregate_id
+from bureau.schemas.identity import aggregate_id
 from tests.unit.test_decode import ADAPTERS
 
 LIMIT = 64 * 1024

@@ -14,7 +14,7 @@ from faststream.kafka.annotations import KafkaMessage
 from bureau.adapters.memory import InMemoryStore
 from bureau.app import build_broker
 from bureau.handlers.dead_letter import ORIGIN, REASON
-from bureau.schemas.keys import KEY_FIELD_BY_TYPE
+from bureau.schemas.identity import KEY_FIELD_BY_TYPE
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
 from tests.support import events

@@ -1,6 +1,8 @@
-"""The record key of every event: the id of the aggregate it changes."""
+"""What identifies an event beyond its id: its record key and the digest of its body."""
 
 from __future__ import annotations
+
+import hashlib
 
 from bureau.schemas import applications as app
 from bureau.schemas import lectures, matches, offers, organisations, outcomes, research, rounds
@@ -74,3 +76,17 @@ def aggregate_id(event: Envelope) -> str:
     field = KEY_FIELD[type(event)]
     data: object = getattr(event, "data", None)  # every event type has data; the base has not
     return str(getattr(data, field))
+
+
+def body_digest(body: bytes) -> str:
+    """The SHA-256 of ``body``, hex."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def event_digest(event: Envelope) -> str:
+    """The digest of ``event``'s canonical JSON: what bureau keeps of each applied body.
+
+    Equal for equal events whatever their bytes: bureau re-publishes parked events from
+    their model, so one event can arrive as other bytes (key order, spacing, ``Z``).
+    """
+    return body_digest(event.model_dump_json().encode())
