@@ -1,14 +1,15 @@
 """Who may do what: roles from the organisation registry, as pure rules.
 
-Each rule returns ``Rejected(reason)`` when the event must be refused, else None. The
-caller loads what a rule needs (the registered organisation, the round, the profiles).
+Each rule returns ``Rejected(reason)`` when the event must be refused, else None; a rule
+that needs an organisation or a student from another topic returns ``Parked`` while that
+has not arrived. The caller loads what a rule needs (registrations, round, profiles).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bureau.domain.decisions import Rejected
+from bureau.domain.decisions import Parked, Rejected, organisation_ref, student_ref
 from bureau.schemas.envelope import BUREAU, Envelope
 from bureau.schemas.organisations import (
     OrganisationKind,
@@ -61,10 +62,12 @@ def check_registration(
 
 def check_round_opener(
     opener: OrganisationRegisteredData | None, event: MatchingRoundOpened
-) -> Rejected | None:
+) -> Rejected | Parked | None:
     """Only a registered coordinator opens rounds (``opener``: the source's registration)."""
-    if opener is None or opener.organisation_id != event.source:
-        return Rejected(f"only a registered coordinator opens rounds; {event.source} is unknown")
+    if opener is None:
+        return Parked(organisation_ref(event.source))
+    if opener.organisation_id != event.source:
+        return Rejected(f"only a registered coordinator opens rounds; {event.source} is not one")
     if opener.kind is not OrganisationKind.COORDINATOR:
         return Rejected(
             f"only a registered coordinator opens rounds; {event.source} is a {opener.kind.value}"
@@ -82,20 +85,24 @@ def check_round_closer(round_: RoundDetails, event: MatchingRoundClosed) -> Reje
 def check_team(
     event: ResearchTeamProposed,
     proposer: OrganisationRegisteredData | None,
-    profiles: Mapping[str, StudentProfile],
-) -> Rejected | None:
+    profiles: Mapping[str, StudentProfile | None],
+) -> Rejected | Parked | None:
     """A school proposes only its own consenting students; a team across schools is bureau's.
 
-    ``proposer`` is the source's registration; ``profiles`` the members' current
-    profiles (erased or unknown students are absent).
+    ``proposer`` is the source's registration (None for bureau or if unknown);
+    ``profiles`` maps each member known to bureau to their profile, or to None if erased.
     """
     by_bureau = event.source == BUREAU
+    if not by_bureau and proposer is None:
+        return Parked(organisation_ref(event.source))
     if not by_bureau and (proposer is None or proposer.kind is not OrganisationKind.SCHOOL):
         return Rejected(f"only a registered school or bureau proposes teams, not {event.source}")
     for member in event.data.members:
-        profile = profiles.get(member.student_id)
+        if member.student_id not in profiles:
+            return Parked(student_ref(member.student_id))
+        profile = profiles[member.student_id]
         if profile is None:
-            return Rejected(f"student {member.student_id} is unknown")
+            return Rejected(f"student {member.student_id} was erased")
         if not by_bureau and profile.school_id != event.source:
             return Rejected(f"student {member.student_id} is not a student of {event.source}")
         if not profile.may_be_matched:

@@ -80,7 +80,7 @@ async def test_every_kind_of_bad_input_on_every_inbound_topic_is_dead_lettered_a
     a0 = Candidacy(
         application_id="a-0", offer_id="o-1", student_id="s-1", school_id=SCHOOL, company_id=COMPANY
     )
-    question = events.question("q-1", owner_id=COMPANY)
+    question = events.question("q-1", owner_id=COMPANY, levels=("mbo-4", "hbo"))
     specialist = events.specialist("sp-1", company_id=COMPANY)
     request = events.lecture_request("r-1", school_id=SCHOOL, window=MARCH)
     opened = events.envelope(
@@ -104,7 +104,7 @@ async def test_every_kind_of_bad_input_on_every_inbound_topic_is_dead_lettered_a
         {
             "round_id": "round-0",
             "algorithm_version": "da-1",
-            "inputs_hash": "0" * 64,
+            "inputs_hash": "sha256:" + "0" * 64,
             "students": 1,
             "places": 1,
             "placed": 1,
@@ -309,14 +309,21 @@ async def test_every_kind_of_bad_input_on_every_inbound_topic_is_dead_lettered_a
             events.offer("o-1", company_id=COMPANY, capacity=3, event_type="InternshipOfferUpdated")
         ],
         t.applications: [a0.event("CandidateShortlisted")],
-        t.research: [events.team("q-1", "team-1", (("s-1", "hbo"),), source=SCHOOL)],
+        t.research: [events.team("q-1", "team-1", (("s-1", "mbo-4"),), source=SCHOOL)],
         t.lectures: [events.lecture_booking("r-1", "sp-1", date(2027, 3, 10), school_id=SCHOOL)],
         t.specialists: [events.specialist("sp-2", company_id=COMPANY)],
         t.rounds: [ranked],
     }
 
     async with create_app(settings):
-        await p.publish(t.organisations, [org, events.organisation(SCHOOL)])
+        await p.publish(
+            t.organisations,
+            [
+                org,
+                events.organisation(SCHOOL),
+                events.regional_organisation(COORDINATOR, "coordinator", region="1012"),
+            ],
+        )
         await p.publish(t.students, [student])
         await p.publish(t.offers, [offer])
         await p.publish(t.applications, [a0.event("ApplicationSubmitted")])
