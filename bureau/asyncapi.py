@@ -88,6 +88,14 @@ def render_markdown() -> str:
         "Every event travels in the same envelope (`event_id`, `event_type`, `occurred_at` "
         "in UTC, `source`, `schema_version`, optional `correlation_id`) with its payload "
         "in `data`. Rejected messages go to `<topic>.dlq` with their original bytes.",
+        "",
+        "Messages are read strictly. Numbers and booleans are JSON numbers and booleans "
+        '(`"2"` or `true` is no capacity); ids, dates, instants and enum values are JSON '
+        "strings. `schema_version` is 1; `correlation_id` has at most 64 characters of "
+        "`A-Z a-z 0-9 . _ : -`. Dates and instants lie between 2000-01-01 and 2100-12-31, "
+        "and nothing ends before it starts. No text holds control characters (C0, DEL, C1) "
+        "or bidi marks, overrides or isolates. No id appears twice in a ranking, a list of "
+        "preferences or a team. A record's key is the id the table names for its topic.",
     ]
     for c in CATALOG:
         for m in c.messages:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict
 
 from bureau.domain.decisions import Applied, IdMap, Parked, Rejected, offer_ref
+from bureau.domain.roles import check_allocation_consent
 from bureau.schemas.applications import (
     ApplicationEvent,
     ApplicationRejected,
@@ -228,6 +229,9 @@ def _allocated(
         return Rejected(f"application {ref.application_id} exists")
     if student is None:
         return Parked(f"student:{ref.student_id}")
+    refused = check_allocation_consent(student)
+    if refused is not None:
+        return refused
     app = Application(
         application_id=ref.application_id,
         student_id=ref.student_id,

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BeforeValidator, SerializerFunctionWrapHandler, WrapSerializer
 
 from bureau.schemas.envelope import Envelope
+from bureau.schemas.identity import event_digest
 from bureau.schemas.outcomes import Outcome
 
 S = TypeVar("S")
@@ -52,6 +53,23 @@ class Parked:
     waiting_for: str
 
 
+def guarded(
+    decision: Applied[S] | Rejected | Parked, rule: Rejected | Parked | None
+) -> Applied[S] | Rejected | Parked:
+    """The aggregate's own refusal or wait first, then the rule's, else the decision.
+
+    A team for a closed question is refused as such, not parked for its school.
+    """
+    return decision if rule is None or not isinstance(decision, Applied) else rule
+
+
+def check_same_body(event: Envelope, applied_digest: str | None) -> Rejected | None:
+    """Refuse an event whose id was applied before with another body (digest known)."""
+    if applied_digest is not None and applied_digest != event_digest(event):
+        return Rejected(f"event id {event.event_id} was applied before with a different body")
+    return None
+
+
 def offer_ref(offer_id: str) -> str:
     """Name of the reference an event waits for when its offer is unknown."""
     return f"offer:{offer_id}"
@@ -60,3 +78,8 @@ def offer_ref(offer_id: str) -> str:
 def student_ref(student_id: str) -> str:
     """Name of the reference an event waits for when its student is unknown."""
     return f"student:{student_id}"
+
+
+def organisation_ref(organisation_id: str) -> str:
+    """Name of the reference an event waits for when its organisation is unknown."""
+    return f"organisation:{organisation_id}"

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from pydantic import BaseModel, ConfigDict
 
 from bureau.domain.decisions import Applied, IdMap, Rejected
+from bureau.domain.roles import check_round_closer
 from bureau.domain.rounds import ALGORITHM_VERSION, allocate, inputs_hash
 from bureau.schemas.applications import Allocation, PlacementAllocated
 from bureau.schemas.envelope import BUREAU, Envelope
@@ -74,9 +75,13 @@ def close_round(
     """Allocate (deferred acceptance) and describe every placement and the run."""
     if round_.closed:
         return Rejected("the round is closed")
-    if cause.source != round_.details.coordinator_id:
-        return Rejected("only the round's coordinator may close it")
-    rankings = {o: r for o, r in rankings.items() if o in capacities}
+    refused = check_round_closer(round_.details, cause)
+    if refused is not None:
+        return refused
+    # Rankings stored before ids were checked for repeats may still hold some: a repeat
+    # counts at its best rank instead of making the allocation fail.
+    preferences = {s: first_occurrences(p) for s, p in preferences.items()}
+    rankings = {o: first_occurrences(r) for o, r in rankings.items() if o in capacities}
     result = allocate(preferences, rankings, capacities)
     rid = round_.details.round_id
     record = RunRecord(
@@ -121,6 +126,11 @@ def close_round(
         }
     )
     return closed, placements, run
+
+
+def first_occurrences(ids: Sequence[str]) -> list[str]:
+    """``ids`` without repeats, each at its first (best) place."""
+    return list(dict.fromkeys(ids))
 
 
 def _id(cause: Envelope, what: str) -> uuid.UUID:

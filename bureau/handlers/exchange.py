@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import TypeAdapter
 
+from bureau.domain.roles import check_sender
 from bureau.handlers.dead_letter import dead_letter
 from bureau.handlers.decode import InvalidEventError, decode
 from bureau.schemas.applications import application_event
@@ -61,7 +62,9 @@ def _subscriber(
                 return  # a tombstone: compaction's business, not an event
             at = Position(record.topic, record.partition, record.offset)
             try:
-                event = decode(routes[record.topic], message.body, limit)
+                event = decode(routes[record.topic], message.body, limit, record.key)
+                if (refused := check_sender(event)) is not None:
+                    raise RejectedEventError(refused.reason)
                 with structlog.contextvars.bound_contextvars(
                     event_id=str(event.event_id), event_type=event.event_type
                 ):

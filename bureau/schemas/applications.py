@@ -7,12 +7,11 @@ event is checked against the offer and the student when the event is applied.
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, model_validator
 
-from bureau.schemas.common import Frozen, Text
+from bureau.schemas.common import Frozen, Text, WireDate, ordered
 from bureau.schemas.envelope import Envelope, Identifier
 
 
@@ -33,8 +32,13 @@ class Rejection(ApplicationRef):
 class Confirmation(ApplicationRef):
     """A placement made definite, with its dates."""
 
-    start: date
-    end: date
+    start: WireDate
+    end: WireDate
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        ordered(self.start, self.end, "the placement")
+        return self
 
 
 class Evaluation(ApplicationRef):

@@ -30,7 +30,8 @@ CATALOG: tuple[Channel, ...] = (
         "bureau.organisations.v1",
         "organisation id",
         "each organisation",
-        "Companies, schools and public bodies joining the exchange.",
+        "Companies, schools, public bodies and round coordinators joining the exchange; "
+        "the first registration fixes an id's kind.",
         (organisations.OrganisationRegistered,),
     ),
     Channel(

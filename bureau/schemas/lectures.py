@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, TypeAdapter, model_validator
 
-from bureau.schemas.common import Frozen, Level, Levels, Period, PostcodeArea, Text, Themes, Title
+from bureau.schemas.common import (
+    Frozen,
+    Level,
+    Levels,
+    Period,
+    PostcodeArea,
+    Text,
+    Themes,
+    Title,
+    WireDate,
+)
 from bureau.schemas.envelope import Envelope, Identifier
 
 
@@ -50,7 +59,7 @@ class Booking(Frozen):
 
     request_id: Identifier
     specialist_id: Identifier
-    on: date
+    on: WireDate
 
 
 class GuestLectureBooked(Envelope):

@@ -17,6 +17,8 @@ class OrganisationKind(StrEnum):
     COMPANY = "company"
     SCHOOL = "school"
     PUBLIC_BODY = "public-body"
+    COORDINATOR = "coordinator"
+    """Runs matching rounds for a region or sector (opens and closes them)."""
 
 
 class OrganisationRegisteredData(Frozen):
@@ -37,7 +39,7 @@ class OrganisationRegisteredData(Frozen):
 
 
 class OrganisationRegistered(Envelope):
-    """A company, school or public body joined the exchange (or changed its details)."""
+    """A company, school, public body or coordinator joined the exchange (or changed details)."""
 
     event_type: Literal["OrganisationRegistered"]
     data: OrganisationRegisteredData

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Self
 
-from bureau.schemas.common import Frozen, Text
+from pydantic import model_validator
+
+from bureau.schemas.common import Frozen, Text, WireDate, ordered
 from bureau.schemas.envelope import Envelope, Identifier
 
 
@@ -34,8 +35,13 @@ class Outcome(Frozen):
     company_id: Identifier
     status: PlacementStatus
     reason: Text = ""
-    start: date | None = None
-    end: date | None = None
+    start: WireDate | None = None
+    end: WireDate | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        ordered(self.start, self.end, "the placement")
+        return self
 
 
 class PlacementOutcome(Envelope):

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, TypeAdapter, model_validator
 
-from bureau.schemas.common import Frozen, Level, Levels, PostcodeArea, Text, Themes, Title
+from bureau.schemas.common import (
+    Frozen,
+    Level,
+    Levels,
+    PostcodeArea,
+    Text,
+    Themes,
+    Title,
+    WireDate,
+    distinct,
+)
 from bureau.schemas.envelope import Envelope, Identifier
 
 
@@ -41,7 +50,7 @@ class QuestionDetails(Frozen):
     team_min: int = Field(ge=1, le=30)
     team_max: int = Field(ge=1, le=30)
     composition: tuple[LevelQuota, ...] = ()
-    deadline: date
+    deadline: WireDate
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -96,8 +105,7 @@ class TeamProposal(Frozen):
 
     @model_validator(mode="after")
     def _distinct(self) -> Self:
-        if len({m.student_id for m in self.members}) != len(self.members):
-            raise ValueError("a student appears twice in the team")
+        distinct(tuple(m.student_id for m in self.members), "a student appears twice in the team")
         return self
 
 

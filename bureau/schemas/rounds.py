@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, TypeAdapter, model_validator
+from pydantic import Field, StringConstraints, TypeAdapter, model_validator
 
-from bureau.schemas.common import Frozen
+from bureau.schemas.common import Frozen, distinct
 from bureau.schemas.envelope import Envelope, Identifier
 
 
@@ -20,8 +20,7 @@ class RoundDetails(Frozen):
 
     @model_validator(mode="after")
     def _distinct(self) -> Self:
-        if len(set(self.offer_ids)) != len(self.offer_ids):
-            raise ValueError("an offer appears twice in the round")
+        distinct(self.offer_ids, "an offer appears twice in the round")
         return self
 
 
@@ -45,6 +44,11 @@ class StudentPreferences(Frozen):
     student_id: Identifier
     offer_ids: tuple[Identifier, ...] = Field(min_length=1, max_length=10)
 
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        distinct(self.offer_ids, "an offer appears twice in the preferences")
+        return self
+
 
 class PreferencesSubmitted(Envelope):
     """The student's school submitted (or replaced) their ranking of the round's offers."""
@@ -59,6 +63,11 @@ class ApplicantRanking(Frozen):
     round_id: Identifier
     offer_id: Identifier
     student_ids: tuple[Identifier, ...] = Field(min_length=1, max_length=100000)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        distinct(self.student_ids, "a student appears twice in the ranking")
+        return self
 
 
 class ApplicantsRanked(Envelope):
@@ -85,8 +94,10 @@ class RunRecord(Frozen):
     """What a round's allocation was computed from, and what came of it."""
 
     round_id: Identifier
-    algorithm_version: str
-    inputs_hash: str
+    algorithm_version: Annotated[
+        str, StringConstraints(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9./-]*$")
+    ]
+    inputs_hash: Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
     students: int = Field(ge=0)
     places: int = Field(ge=0)
     placed: int = Field(ge=0)

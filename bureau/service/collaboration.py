@@ -13,7 +13,8 @@ from bureau.domain.collaboration import (
     apply_research_event,
 )
 from bureau.domain.collaboration_matching import propose_team
-from bureau.domain.decisions import Applied, Rejected
+from bureau.domain.decisions import Applied, Parked, Rejected, guarded
+from bureau.domain.roles import check_team
 from bureau.schemas.envelope import BUREAU
 from bureau.schemas.lectures import (
     GuestLectureRequested,
@@ -22,6 +23,7 @@ from bureau.schemas.lectures import (
     SpecialistEvent,
 )
 from bureau.schemas.research import ResearchEvent, ResearchQuestionPosted, ResearchTeamProposed
+from bureau.schemas.students import StudentProfile
 from bureau.service.context import Context
 from bureau.service.documents import (
     OUTCOME_NAMESPACE,
@@ -44,6 +46,15 @@ class Research:
     async def on_event(self, event: ResearchEvent, at: Position | None = None) -> None:
         """Post or close a research question, or record a proposed team."""
         question_id = event.data.question_id
+        team_rule: Rejected | Parked | None = None
+        if isinstance(event, ResearchTeamProposed):
+            proposer = await self.ctx.organisation(event.source)
+            profiles: dict[str, StudentProfile | None] = {}
+            for member in event.data.members:
+                found = await self.ctx.student(member.student_id)
+                if found is not None or member.student_id in self.ctx.tables.erased:
+                    profiles[member.student_id] = found
+            team_rule = check_team(event, proposer, profiles)
 
         def follow(stored: Stored | None, decision: Applied[Question]) -> list[Document]:
             if not isinstance(event, ResearchQuestionPosted) or stored is not None:
@@ -54,7 +65,9 @@ class Research:
             Kind.RESEARCH,
             question_id,
             event,
-            lambda stored: apply_research_event(state_of(Question, stored), event),
+            lambda stored: guarded(
+                apply_research_event(state_of(Question, stored), event), team_rule
+            ),
             topic=self.ctx.topics.research,
             at=at,
             fields=lambda q: {

@@ -8,6 +8,8 @@ from typing import Any
 
 from bureau.adapters.store import Document
 from bureau.schemas.envelope import Envelope
+from bureau.schemas.organisations import OrganisationRegisteredData
+from bureau.schemas.students import StudentProfile
 from bureau.service.documents import changelog
 from bureau.service.pipeline import Done, Pipeline, Result
 from bureau.service.suggestions import Matcher
@@ -30,6 +32,22 @@ class Context:
     tables: Tables
     matcher: Matcher
     barrier: Barrier = no_barrier
+
+    async def organisation(self, organisation_id: str) -> OrganisationRegisteredData | None:
+        """An organisation's registration from the tables (waiting once for the log)."""
+        found = self.tables.organisations.get(organisation_id)
+        if found is None:
+            await self.barrier()  # registered on another worker just now?
+            found = self.tables.organisations.get(organisation_id)
+        return found
+
+    async def student(self, student_id: str) -> StudentProfile | None:
+        """A student's profile from the tables (waiting once for the log)."""
+        found = self.tables.students.get(student_id)
+        if found is None:
+            await self.barrier()
+            found = self.tables.students.get(student_id)
+        return found
 
     def record(
         self, table: str, key: str, version: int, event: Envelope, body: Document | None

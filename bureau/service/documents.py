@@ -88,17 +88,20 @@ def student_record(stored: Stored | None, profile: StudentProfile) -> StudentRec
 
 
 def owned(stored: Stored | None, owner_field: str, source: str) -> Rejected | None:
-    """Refuse a profile change from anyone but the profile's owner (school or company)."""
+    """Refuse a profile change from anyone but the profile's owner (a company)."""
+    held = stored.state.get(owner_field) if stored and stored.state else None
+    if held is not None and held != source:
+        return Rejected(f"{source} may not change a profile that belongs to {held}")
+    return None
+
+
+def owner(stored: Stored | None) -> str | None:
+    """The school a stored student (or an erased student's tombstone) belongs to."""
     state = stored.state if stored else None
     if state is None:
         return None
-    profile = state.get("profile", state)
-    owner = profile.get(owner_field) if isinstance(profile, dict) else None
-    if owner is None and owner_field == "school_id":
-        owner = state.get("school_id")  # an erased student's tombstone keeps the school
-    if owner is not None and owner != source:
-        return Rejected(f"{source} may not change a profile that belongs to {owner}")
-    return None
+    school = state.get("profile", {}).get("school_id") or state.get("school_id")
+    return str(school) if school else None
 
 
 def is_erased(stored: Stored | None) -> bool:

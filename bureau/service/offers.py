@@ -63,8 +63,7 @@ class OfferBooks:
         student_id = event.data.student_id
         student = self.ctx.tables.students.get(student_id)
         if student is None and isinstance(event, ApplicationSubmitted | PlacementAllocated):
-            await self.ctx.barrier()  # another worker may have registered them just now
-            student = self.ctx.tables.students.get(student_id)
+            student = await self.ctx.student(student_id)
             if student_id in self.ctx.tables.erased:  # waiting would wait forever
                 raise RejectedEventError(f"student {student_id} was erased")
 

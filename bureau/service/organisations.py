@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from bureau.adapters.store import Document, Stored
 from bureau.domain.decisions import Applied
+from bureau.domain.roles import check_registration
 from bureau.schemas.organisations import OrganisationEvent, OrganisationRegisteredData
 from bureau.service.context import Context
-from bureau.service.documents import Kind
+from bureau.service.documents import Kind, state_of
 from bureau.service.pipeline import Position
 from bureau.topics import Table
 
@@ -36,7 +37,10 @@ class Organisations:
             Kind.ORGANISATIONS,
             data.organisation_id,
             event,
-            lambda _: Applied(data),
+            lambda stored: (
+                check_registration(state_of(OrganisationRegisteredData, stored), event)
+                or Applied(data)
+            ),
             topic=self.ctx.topics.organisations,
             at=at,
             fields=lambda d: {"kind": d.kind.value, "region": d.region},

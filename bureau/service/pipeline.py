@@ -16,7 +16,6 @@ never cleared: a redelivery of that last event delivers it again, under the same
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -26,6 +25,7 @@ import structlog
 from bureau.adapters.store import Document, Store, Stored
 from bureau.domain.decisions import Applied, Parked, Rejected
 from bureau.schemas.envelope import Envelope
+from bureau.schemas.identity import aggregate_id, event_digest
 
 log = structlog.get_logger(__name__)
 
@@ -84,8 +84,8 @@ Follow = Callable[[Stored | None, Applied[Any]], Sequence[Document]]
 
 
 def digest(event: Envelope) -> str:
-    """A short digest of an event's body, to tell a reused id from a redelivery."""
-    return hashlib.sha256(event.model_dump_json().encode()).hexdigest()[:16]
+    """A short digest of an event's canonical body, to tell a reused id from a redelivery."""
+    return event_digest(event)[:16]
 
 
 def recognise(seen: Document, event: Envelope, at: Position | None) -> bool | None:
@@ -201,19 +201,10 @@ class Pipeline:
     async def park(self, ref: str, event: Envelope, topic: str) -> None:
         """Keep ``event`` (from ``topic``) on the aggregate it waits for; then look again."""
         kind, _, key = ref.partition(":")
-        entry = publish_entry(topic, _key_of(event), event)
+        entry = publish_entry(topic, aggregate_id(event), event)
         await self.store.park(f"{kind}s", key, entry)
         log.info("event_parked", waiting_for=ref)
         # The reference may have arrived meanwhile, and its writer may not look again.
         found = await self.store.load(f"{kind}s", key)
         if found is not None and found.state is not None and not found.state.get("erased"):
             await self.deliver(found.parked)
-
-
-def _key_of(event: Envelope) -> str:
-    data: Any = getattr(event, "data", None)
-    for name in ("offer_id", "student_id", "question_id", "request_id", "round_id"):
-        value = getattr(data, name, None)
-        if isinstance(value, str):
-            return value
-    raise ValueError(f"{event.event_type} names no aggregate")

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import structlog
 
 from bureau.adapters.store import Document
+from bureau.domain.decisions import guarded
+from bureau.domain.roles import check_round_opener
 from bureau.domain.round import Round, close_round, may_rank, open_round
 from bureau.schemas.envelope import BUREAU
 from bureau.schemas.rounds import (
@@ -54,11 +56,15 @@ class Rounds:
     async def _open(self, event: MatchingRoundOpened, at: Position | None) -> None:
         follows = event.data.follows
         previous = await self._round(follows) if follows else None
+        opener = await self.ctx.organisation(event.source)
         await self.ctx.pipeline.run(
             Kind.ROUNDS,
             event.data.round_id,
             event,
-            lambda stored: open_round(state_of(Round, stored), event.data, previous),
+            lambda stored: guarded(
+                open_round(state_of(Round, stored), event.data, previous),
+                check_round_opener(opener, event),
+            ),
             topic=self.ctx.topics.rounds,
             at=at,
             fields=round_fields,
@@ -67,7 +73,7 @@ class Rounds:
     async def _take_preferences(self, event: PreferencesSubmitted) -> None:
         d = event.data
         round_ = await self._round(d.round_id)
-        student = self.ctx.tables.students.get(d.student_id)
+        student = await self.ctx.student(d.student_id)
         problem = may_rank(round_, d.offer_ids)
         if not problem and student is None:
             problem = f"student {d.student_id} is unknown"

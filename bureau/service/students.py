@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bureau.adapters.store import Document, Stored
 from bureau.domain.decisions import Applied, Rejected
+from bureau.domain.roles import check_student_owner
 from bureau.schemas.matches import MatchSuggested
 from bureau.schemas.students import StudentErased, StudentEvent
 from bureau.service.context import Context
@@ -14,7 +15,7 @@ from bureau.service.documents import (
     StudentRecord,
     Tombstone,
     is_erased,
-    owned,
+    owner,
     state_of,
     student_fields,
     student_for_matching,
@@ -39,7 +40,7 @@ class Students:
         student = student_for_matching(profile)
 
         def decide(stored: Stored | None) -> Applied[StudentRecord] | Rejected:
-            return owned(stored, "school_id", event.source) or Applied(
+            return check_student_owner(owner(stored), event.source) or Applied(
                 student_record(stored, profile)
             )
 
@@ -78,13 +79,10 @@ class Students:
         data = event.data
 
         def decide(stored: Stored | None) -> Applied[Tombstone] | Rejected:
-            state = stored.state if stored else None
-            if state is not None:
-                owner = state.get("school_id") or state.get("profile", {}).get("school_id")
-                if owner is not None and owner != data.school_id:
-                    return Rejected("only the student's own school may erase them")
             # Keep a tombstone with the pseudonym only: no level, skills, region or gender.
-            return Applied(Tombstone(school_id=data.school_id))
+            return check_student_owner(owner(stored), event.source) or Applied(
+                Tombstone(school_id=data.school_id)
+            )
 
         def follow(stored: Stored | None, decision: Applied[Tombstone]) -> list[Document]:
             version = (stored.version if stored else 0) + 1

@@ -104,7 +104,7 @@ async def test_every_kind_of_bad_input_on_every_inbound_topic_is_dead_lettered_a
         {
             "round_id": "round-0",
             "algorithm_version": "da-1",
-            "inputs_hash": "0" * 64,
+            "inputs_hash": "sha256:" + "0" * 64,
             "students": 1,
             "places": 1,
             "placed": 1,
@@ -304,19 +304,27 @@ async def test_every_kind_of_bad_input_on_every_inbound_topic_is_dead_lettered_a
     assert set(bad) == set(t.inbound)
     then = {
         t.organisations: [events.organisation("late-company", "company")],
-        t.students: [events.student("s-2", school_id=SCHOOL)],
+        t.students: [events.student("s-2", school_id=SCHOOL, level="hbo")],
         t.offers: [
             events.offer("o-1", company_id=COMPANY, capacity=3, event_type="InternshipOfferUpdated")
         ],
         t.applications: [a0.event("CandidateShortlisted")],
-        t.research: [events.team("q-1", "team-1", (("s-1", "hbo"),), source=SCHOOL)],
+        # s-2 registers after the question was posted, so bureau proposes no team of its own.
+        t.research: [events.team("q-1", "team-1", (("s-2", "hbo"),), source=SCHOOL)],
         t.lectures: [events.lecture_booking("r-1", "sp-1", date(2027, 3, 10), school_id=SCHOOL)],
         t.specialists: [events.specialist("sp-2", company_id=COMPANY)],
         t.rounds: [ranked],
     }
 
     async with create_app(settings):
-        await p.publish(t.organisations, [org, events.organisation(SCHOOL)])
+        await p.publish(
+            t.organisations,
+            [
+                org,
+                events.organisation(SCHOOL),
+                events.regional_organisation(COORDINATOR, "coordinator", region="1012"),
+            ],
+        )
         await p.publish(t.students, [student])
         await p.publish(t.offers, [offer])
         await p.publish(t.applications, [a0.event("ApplicationSubmitted")])

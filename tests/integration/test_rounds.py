@@ -88,7 +88,12 @@ async def test_a_round_allocates_stably_and_a_follow_up_serves_the_unplaced(
         await wait_consumed(k, t.group(Purpose.OFFER_BOOK), t.applications)
         return True
 
+    coordinator = events.regional_organisation(COORDINATOR, "coordinator", region="1012")
+
     async with create_app(settings):
+        # Only a registered coordinator opens rounds.
+        await produce(k, t.organisations, as_json([coordinator], "organisation_id"))
+        await wait_consumed(k, t.group(Purpose.ORGANISATIONS), t.organisations)
         await produce(k, t.students, as_json(students, "student_id"))
         await produce(k, t.offers, as_json(offers, "offer_id"))
         await wait_consumed(k, t.group(Purpose.STUDENTS), t.students)

@@ -14,6 +14,7 @@ from faststream.kafka.annotations import KafkaMessage
 from bureau.adapters.memory import InMemoryStore
 from bureau.app import build_broker
 from bureau.handlers.dead_letter import ORIGIN, REASON
+from bureau.schemas.identity import KEY_FIELD_BY_TYPE
 from bureau.service import Publish
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
@@ -29,9 +30,20 @@ class Harness:
     matches: list[dict[str, object]] = field(default_factory=list)
     dead: list[KafkaMessage] = field(default_factory=list)
 
-    async def send(self, topic: str, payload: dict[str, object] | bytes, key: bytes = b"k") -> None:
+    async def send(
+        self, topic: str, payload: dict[str, object] | bytes, key: bytes | None = None
+    ) -> None:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        await self.broker.publish(body, topic=topic, key=key)
+        await self.broker.publish(body, topic=topic, key=key or key_of(body))
+
+
+def key_of(body: bytes) -> bytes:
+    """The key a partner sends with ``body``: its aggregate id (anything for non-events)."""
+    try:
+        raw = json.loads(body)
+        return str(raw["data"][KEY_FIELD_BY_TYPE[raw["event_type"]]]).encode()
+    except (ValueError, KeyError, TypeError):
+        return b"k"
 
 
 @pytest.fixture
@@ -151,7 +163,7 @@ async def test_each_message_logs_with_its_event_and_correlation_ids(
 ) -> None:
     event = events.offer("o-1")
     await harness.broker.publish(
-        json.dumps(event).encode(), topic=TOPICS.offers, correlation_id="corr-42"
+        json.dumps(event).encode(), topic=TOPICS.offers, key=b"o-1", correlation_id="corr-42"
     )
     [applied] = [e for e in logs if e["event"] == "event_applied"]
     assert applied["event_id"] == event["event_id"]
