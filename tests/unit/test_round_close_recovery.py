@@ -9,7 +9,7 @@ import pytest
 from aiokafka.errors import KafkaTimeoutError
 
 from bureau.adapters.memory import InMemoryStore
-from bureau.schemas import application_event, offer_event, student_event
+from bureau.schemas import application_event, offer_event, organisation_event, student_event
 from bureau.schemas.rounds import round_event
 from bureau.service import Exchange
 from bureau.topics import Topics
@@ -45,6 +45,9 @@ async def test_a_close_that_times_out_midway_allocates_everyone_exactly_once(
 ) -> None:
     log = FlakyLog(fail_at)
     exchange = Exchange(store=InMemoryStore(), publish=log, topics=TOPICS)
+    await exchange.apply(
+        organisation_event.validate_python(events.organisation("coord", "coordinator"))
+    )
     students = [f"s-{i}" for i in range(12)]
     for s in students:
         await exchange.apply(student_event.validate_python(events.student(s)))
