@@ -16,6 +16,7 @@ from bureau.schemas import MatchSuggested, OfferDetails, StudentProfile
 from bureau.service import offer_for_matching, student_for_matching
 from bureau.settings import Settings
 from tests.support import events
+from tests.support.kafka import eventually
 from tests.support.scenarios import Candidacy, Partners, S, encoded, entries, trail
 
 
@@ -169,22 +170,32 @@ async def test_haarlem_makathon_takes_a_mixed_team_and_dead_letters_one_without_
         themes=("data",),
         region="2011",
     )
-    mixed = events.team(
-        "pwn-makathon-2027",
-        "team-dunes",
-        (("hl-01", "mbo-4"), ("hl-02", "hbo"), ("hl-03", "hbo"), ("hl-04", "wo")),
-        source="inholland",
-    )
+    # A team across schools is bureau's to propose (from consenting students); a school
+    # proposes its own students only, and tu-delft's wo-only team lacks the mbo student.
+    students = [
+        events.student("hl-01", school_id="nova-college", level="mbo-4", region="2015"),
+        events.student("hl-02", school_id="inholland", level="hbo", region="2015"),
+        events.student("hl-04", school_id="tu-delft", level="wo", region="2628"),
+        events.student("hl-06", school_id="tu-delft", level="wo", region="2628"),
+    ]
     no_mbo = events.team(
         "pwn-makathon-2027",
         "team-beach",
-        (("hl-05", "hbo"), ("hl-06", "wo"), ("hl-07", "wo")),
+        (("hl-04", "wo"), ("hl-06", "wo")),
         source="tu-delft",
     )
+    proposed = "pwn-makathon-2027-bureau"
 
     async with create_app(settings):
         await p.publish(t.organisations, organisations)
-        await p.publish(t.research, [makathon, mixed, no_mbo])
+        await p.publish(t.students, students)
+        await p.publish(t.research, [makathon, no_mbo])
+
+        async def team_applied() -> bool:
+            doc = await p.doc("research", "pwn-makathon-2027")
+            return doc is not None and proposed in entries(doc["state"]["teams"])
+
+        await eventually(team_applied, what="bureau's mixed team applied")
 
     orgs = await p.docs("organisations")
     assert orgs[water]["kind"] == "public-body"
@@ -196,9 +207,9 @@ async def test_haarlem_makathon_takes_a_mixed_team_and_dead_letters_one_without_
         "makathon",
     )
     teams = entries(doc["state"]["teams"])
-    assert list(teams) == ["team-dunes"]
-    levels = sorted(m["level"] for m in teams["team-dunes"]["members"])
-    assert levels == ["hbo", "hbo", "mbo-4", "wo"]
+    assert list(teams) == [proposed]
+    levels = sorted(m["level"] for m in teams[proposed]["members"])
+    assert {"mbo-4", "hbo", "wo"} <= set(levels)
 
     [dead] = await p.dead_letters(t.research)
     assert (dead.key, dead.value) == (b"pwn-makathon-2027", encoded(no_mbo))
@@ -327,9 +338,6 @@ async def test_utrecht_ict_lab_runs_an_mbo_hbo_assignment_and_places_interns_fro
         themes=("software",),
         region="3511",
     )
-    team = events.team(
-        "ict-lab-dashboard", "lab-team-1", (("utr-01", "mbo-4"), ("utr-11", "hbo")), source=hbo
-    )
     students = [
         events.student("utr-01", school_id=mbo, level="mbo-4", skills=("docker",), region="3521"),
         events.student("utr-02", school_id=mbo, level="mbo-4", skills=("docker",), region="3522"),
@@ -365,8 +373,14 @@ async def test_utrecht_ict_lab_runs_an_mbo_hbo_assignment_and_places_interns_fro
 
     async with create_app(settings):
         await p.publish(t.organisations, organisations)
-        await p.publish(t.research, [assignment, team])
         await p.publish(t.students, students)
+        await p.publish(t.research, [assignment])
+
+        async def team_applied() -> bool:
+            doc = await p.doc("research", "ict-lab-dashboard")
+            return doc is not None and bool(entries(doc["state"]["teams"]))
+
+        await eventually(team_applied, what="bureau's mbo + hbo team applied")
         await p.publish(t.offers, offers)
         await p.publish(t.applications, book)
 
@@ -374,7 +388,8 @@ async def test_utrecht_ict_lab_runs_an_mbo_hbo_assignment_and_places_interns_fro
     assert doc is not None
     assert doc["state"]["details"]["kind"] == "assignment"
     assert sorted(doc["state"]["details"]["levels"]) == ["hbo", "mbo-4"]
-    assert list(entries(doc["state"]["teams"])) == ["lab-team-1"]
+    [team] = entries(doc["state"]["teams"]).values()
+    assert sorted(m["level"] for m in team["members"]) == ["hbo", "mbo-4"]
 
     apps = await p.docs("applications")
     assert {k: a["status"] for k, a in apps.items()} == {
