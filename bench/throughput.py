@@ -266,6 +266,7 @@ async def _raw(bootstrap: str, topic: str, n: int, url: str | None) -> float:
         enable_auto_commit=False,
     )
     client: AsyncMongoClient[dict[str, Any]] | None = AsyncMongoClient(url) if url else None
+    db = f"raw_{uuid.uuid4().hex[:8]}"
     memory: dict[str, Any] = {}
     await consumer.start()
     seen, start = 0, time.perf_counter()
@@ -275,7 +276,7 @@ async def _raw(bootstrap: str, topic: str, n: int, url: str | None) -> float:
             for records in batches.values():
                 docs = [json.loads(r.value) for r in records]
                 if client is not None:
-                    coll = client[f"raw_{topic}"]["students"]
+                    coll = client[db]["students"]
                     await coll.bulk_write(
                         [ReplaceOne({"_id": d["data"]["student_id"]}, d, upsert=True) for d in docs]
                     )
@@ -287,7 +288,7 @@ async def _raw(bootstrap: str, topic: str, n: int, url: str | None) -> float:
     finally:
         await consumer.stop()
         if client is not None:
-            await client.drop_database(f"raw_{topic}")
+            await client.drop_database(db)
             await client.close()
 
 

@@ -17,8 +17,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from bureau.adapters.store import ConcurrentWriteError, Document, Stored
-from bureau.domain.matching import Offer, Student
-from bureau.schemas.common import Level, Period
 
 _INTERNAL = frozenset({"_id", "state", "version", "seen", "outbox", "parked"})
 
@@ -133,34 +131,4 @@ def stored_from(doc: Mapping[str, Any]) -> Stored:
         outbox=tuple(doc.get("outbox", ())),
         parked=tuple(doc.get("parked", ())),
         fields={k: v for k, v in doc.items() if k not in _INTERNAL},
-    )
-
-
-def offer_from_fields(doc: Mapping[str, Any]) -> Offer:
-    """Build the matching view of an offer from its top-level query fields."""
-    return Offer(
-        offer_id=doc["_id"],
-        company_id=doc["company_id"],
-        title=doc["title"],
-        levels=frozenset(Level(v) for v in doc["levels"]),
-        skills=frozenset(doc["skills"]),
-        region=doc["region"],
-        capacity=doc["capacity"],
-        period=Period.model_validate(period) if (period := doc.get("period")) else None,
-        remote=doc.get("remote", False),
-        themes=frozenset(doc.get("themes", ())),
-    )
-
-
-def student_from_fields(doc: Mapping[str, Any]) -> Student:
-    """Build the matching view of a student from its top-level query fields."""
-    return Student(
-        student_id=doc["_id"],
-        school_id=doc["school_id"],
-        level=Level(doc["level"]),
-        skills=frozenset(doc["skills"]),
-        region=doc["region"],
-        consent=doc["consent"],
-        available=Period.model_validate(available) if (available := doc.get("available")) else None,
-        themes=frozenset(doc.get("themes", ())),
     )
