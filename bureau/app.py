@@ -18,6 +18,7 @@ from bureau.domain.scoring import Weights
 from bureau.handlers.dead_letter import dead_letter
 from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
+from bureau.security.client import aiokafka_security, faststream_security
 from bureau.service import Exchange
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
@@ -50,8 +51,9 @@ def _wire(settings: Settings, store: Store) -> tuple[KafkaBroker, KafkaPublisher
         # Per-message "Received/Processed" lines at DEBUG: bureau logs each outcome itself.
         log_level=logging.DEBUG,
         description="bureau: exchange between schools and companies",
+        security=faststream_security(settings),
     )
-    publisher = KafkaPublisher(broker, settings.kafka_bootstrap)
+    publisher = KafkaPublisher(broker, settings.kafka_bootstrap, **aiokafka_security(settings))
     exchange = Exchange(
         store=store,
         publish=publisher,
@@ -81,7 +83,11 @@ def create_app(settings: Settings | None = None) -> FastStream:
     async def _prepare() -> None:
         topics = Topics.from_settings(settings)
         await ensure_topics(
-            settings.kafka_bootstrap, topics.all(), settings.partitions, topic_configs(settings)
+            settings.kafka_bootstrap,
+            topics.all(),
+            settings.partitions,
+            topic_configs(settings),
+            **aiokafka_security(settings),
         )
         await store.ensure_indexes()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -16,10 +17,14 @@ async def ensure_topics(
     names: Iterable[str],
     partitions: int,
     configs: Mapping[str, Mapping[str, str]] | None = None,
+    **security: Any,
 ) -> None:
-    """Create the topics that do not exist yet (with ``configs[name]``); leave the rest."""
+    """Create the topics that do not exist yet (with ``configs[name]``); leave the rest.
+
+    ``security``: the kwargs of ``bureau.security.client.aiokafka_security``.
+    """
     configs = configs or {}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -44,9 +49,9 @@ async def ensure_topics(
 class KafkaPublisher:
     """Publishes JSON records through the broker's idempotent producer, and tombstones."""
 
-    def __init__(self, broker: KafkaBroker, bootstrap: str) -> None:
+    def __init__(self, broker: KafkaBroker, bootstrap: str, **security: Any) -> None:
         """Publish through ``broker``; tombstones through a producer of our own."""
-        self.broker, self.bootstrap = broker, bootstrap
+        self.broker, self.bootstrap, self.security = broker, bootstrap, security
         self._raw: AIOKafkaProducer | None = None
 
     async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
@@ -63,7 +68,10 @@ class KafkaPublisher:
         # record with no value at all, so it goes through aiokafka directly.
         if self._raw is None:
             self._raw = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True
+                bootstrap_servers=self.bootstrap,
+                acks="all",
+                enable_idempotence=True,
+                **self.security,
             )
             await self._raw.start()
         await self._raw.send_and_wait(topic, None, key=key)
