@@ -53,7 +53,12 @@ def _wire(settings: Settings, store: Store) -> tuple[KafkaBroker, KafkaPublisher
         description="bureau: exchange between schools and companies",
         security=faststream_security(settings),
     )
-    publisher = KafkaPublisher(broker, settings.kafka_bootstrap, **aiokafka_security(settings))
+    publisher = KafkaPublisher(
+        broker,
+        settings.kafka_bootstrap,
+        partitions=settings.partitions,
+        **aiokafka_security(settings),
+    )
     exchange = Exchange(
         store=store,
         publish=publisher,

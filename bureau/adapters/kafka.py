@@ -49,13 +49,30 @@ async def ensure_topics(
 class KafkaPublisher:
     """Publishes JSON records through the broker's idempotent producer, and tombstones."""
 
-    def __init__(self, broker: KafkaBroker, bootstrap: str, **security: Any) -> None:
-        """Publish through ``broker``; tombstones through a producer of our own."""
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        bootstrap: str,
+        *,
+        partitions: int | None = None,
+        **security: Any,
+    ) -> None:
+        """Publish through ``broker``; tombstones through a producer of our own.
+
+        With ``partitions``, a topic is created (that many partitions) before the first
+        record to it: per-party topics are not known in advance, and a secured broker does
+        not auto-create them.
+        """
         self.broker, self.bootstrap, self.security = broker, bootstrap, security
+        self.partitions = partitions
+        self._known: set[str] = set()
         self._raw: AIOKafkaProducer | None = None
 
     async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
         """Send one record (``None``: a tombstone) and wait for the acknowledgement."""
+        if self.partitions is not None and topic not in self._known:
+            await ensure_topics(self.bootstrap, [topic], self.partitions, **self.security)
+            self._known.add(topic)
         if value is None:
             await self._tombstone(topic, key)
             return

@@ -6,21 +6,28 @@ import asyncio
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from bureau.security.signing import PartnerRegistry
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topic: str, patience: float) -> list[int]:
+async def _partitions(bootstrap: str, topic: str, patience: float, **security: Any) -> list[int]:
+    # The consumer's own metadata lists only topics it is assigned, so ask an admin client.
     loop = asyncio.get_running_loop()
     deadline = loop.time() + patience
-    while True:
-        await consumer.topics()  # refreshes the metadata
-        found = consumer.partitions_for_topic(topic)
-        if found:
-            return sorted(found)
-        if loop.time() > deadline:
-            raise RuntimeError(f"partner registry topic {topic!r} does not exist")
-        await asyncio.sleep(0.5)  # retry interval while bureau provisions the topic
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
+    await admin.start()
+    try:
+        while True:
+            [described] = await admin.describe_topics([topic])
+            found = [p["partition"] for p in described.get("partitions", [])]
+            if found and not described.get("error_code"):
+                return sorted(found)
+            if loop.time() > deadline:
+                raise RuntimeError(f"partner registry topic {topic!r} is not readable")
+            await asyncio.sleep(0.5)  # retry interval while bureau provisions the topic
+    finally:
+        await admin.close()
 
 
 async def follow(
@@ -43,7 +50,8 @@ async def follow(
     )
     await consumer.start()
     try:
-        parts = [TopicPartition(topic, p) for p in await _partitions(consumer, topic, patience)]
+        found = await _partitions(bootstrap, topic, patience, **security)
+        parts = [TopicPartition(topic, p) for p in found]
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
         ends = await consumer.end_offsets(parts)

@@ -66,8 +66,9 @@ def read(bootstrap: str, security: dict[str, Any], topic: str, group: str | None
         message = consumer.poll(timeout=15)
         if message is None:
             return "read 0 records"
-        if message.error():
-            return str(message.error().name())
+        error = message.error()
+        if error is not None:
+            return str(error.name())
         return "read 1+ records"
     except KafkaException as exc:
         return str(exc.args[0].name())

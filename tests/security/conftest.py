@@ -18,7 +18,7 @@ from bureau.security import partners
 from bureau.security.acls import Kind
 from bureau.security.client import aiokafka_security, confluent_config
 from bureau.settings import Settings
-from bureau.topics import Topics, dlq
+from bureau.topics import Topics
 from tests.security.table import TABLE, Table
 
 PARTNERS: dict[str, Kind] = {

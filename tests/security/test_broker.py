@@ -89,7 +89,8 @@ def test_a_partner_cannot_read_inbound_topics_or_dead_letters(
 
     secured = attacks.read(secure.bootstrap, secure.partner("company-c"), topic(secure))
     opened = attacks.read(control.bootstrap, {}, topic(control))
-    red_team.add(Row(f"read {"an inbound topic" if which == "inbound" else "a dead-letter topic"} ({topic(secure)})", DENIED, secured, opened))
+    what = "an inbound topic" if which == "inbound" else "a dead-letter topic"
+    red_team.add(Row(f"read {what} ({topic(secure)})", DENIED, secured, opened))
     assert secured == DENIED
     assert opened == "read 1+ records"
 

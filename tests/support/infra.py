@@ -55,8 +55,29 @@ def _embedded_kafka() -> Iterator[tuple[str, float]]:
     from bureau.embedded.kafka import ensure_kafka, run_kafka
 
     ensure_kafka()
-    with run_kafka() as kafka:
+    with run_kafka() as kafka, secured_session(kafka.settings_update()):
         yield kafka.bootstrap, kafka.startup_seconds
+
+
+@contextlib.contextmanager
+def secured_session(update: dict[str, object]) -> Iterator[None]:
+    """Export a broker's client settings as ``BUREAU_*`` for the session, as a user would.
+
+    Every ``Settings()`` of the tests, the test helpers and the workers they start then
+    connect with bureau's (or the admin's) credentials; the given-broker path reads the same
+    variables from the caller's environment.
+    """
+    names = {f"BUREAU_{k.upper()}": str(v) for k, v in update.items() if k != "kafka_bootstrap"}
+    saved = {n: os.environ.get(n) for n in names}
+    os.environ.update(names)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextlib.contextmanager
