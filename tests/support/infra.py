@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bureau.settings import Settings
@@ -59,6 +61,21 @@ def _embedded_kafka() -> Iterator[tuple[str, float]]:
         yield kafka.bootstrap, kafka.startup_seconds
 
 
+def _variables(update: dict[str, object]) -> dict[str, str]:
+    return {f"BUREAU_{k.upper()}": str(v) for k, v in update.items() if k != "kafka_bootstrap"}
+
+
+def _secured_kafka_container(image: str) -> tuple[Any, str]:
+    """Start a Kafka container with SCRAM and the authorizer; export its client settings."""
+    from bureau.embedded.secrets import Secrets
+
+    # Lives as long as the session (the container reads it at format time).
+    secrets = Secrets(Path(tempfile.mkdtemp(prefix="bureau-kafka-secrets-")))
+    container, address = containers.start_kafka_container(image, secrets=secrets)
+    os.environ.update(_variables(secrets.settings_update()))
+    return container, address
+
+
 @contextlib.contextmanager
 def secured_session(update: dict[str, object]) -> Iterator[None]:
     """Export a broker's client settings as ``BUREAU_*`` for the session, as a user would.
@@ -67,7 +84,7 @@ def secured_session(update: dict[str, object]) -> Iterator[None]:
     connect with bureau's (or the admin's) credentials; the given-broker path reads the same
     variables from the caller's environment.
     """
-    names = {f"BUREAU_{k.upper()}": str(v) for k, v in update.items() if k != "kafka_bootstrap"}
+    names = _variables(update)
     saved = {n: os.environ.get(n) for n in names}
     os.environ.update(names)
     try:
@@ -94,7 +111,7 @@ def kafka_endpoint() -> contextlib.AbstractContextManager[Endpoint]:
     return _endpoint(
         "BUREAU_KAFKA_BOOTSTRAP",
         Settings().kafka_image,
-        containers.start_kafka_container,
+        _secured_kafka_container,
         _embedded_kafka,
     )
 
