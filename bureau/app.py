@@ -56,7 +56,8 @@ def _wire(settings: Settings, store: Store) -> tuple[KafkaBroker, KafkaPublisher
     publisher = KafkaPublisher(
         broker,
         settings.kafka_bootstrap,
-        partitions=settings.partitions,
+        # A secured broker does not auto-create per-party topics: the publisher does.
+        partitions=None if settings.kafka_security_protocol == "PLAINTEXT" else settings.partitions,
         **aiokafka_security(settings),
     )
     exchange = Exchange(
