@@ -18,7 +18,7 @@ from bureau.domain.scoring import Weights
 from bureau.handlers.dead_letter import dead_letter
 from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
-from bureau.security.client import aiokafka_security, faststream_security
+from bureau.security.client import aiokafka_security, bureau_signer, faststream_security
 from bureau.service import Exchange
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
@@ -58,6 +58,7 @@ def _wire(settings: Settings, store: Store) -> tuple[KafkaBroker, KafkaPublisher
         settings.kafka_bootstrap,
         # A secured broker does not auto-create per-party topics: the publisher does.
         partitions=None if settings.kafka_security_protocol == "PLAINTEXT" else settings.partitions,
+        signer=bureau_signer(settings),
         **aiokafka_security(settings),
     )
     exchange = Exchange(

@@ -9,7 +9,10 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from faststream.kafka import KafkaBroker
+
+from bureau.security.signing import signed_headers
 
 
 async def ensure_topics(
@@ -55,14 +58,17 @@ class KafkaPublisher:
         bootstrap: str,
         *,
         partitions: int | None = None,
+        signer: tuple[str, Ed25519PrivateKey] | None = None,
         **security: Any,
     ) -> None:
         """Publish through ``broker``; tombstones through a producer of our own.
 
         With ``partitions``, a topic is created (that many partitions) before the first
         record to it: per-party topics are not known in advance, and a secured broker does
-        not auto-create them.
+        not auto-create them. With ``signer`` (bureau's org id and key), every record carries
+        the envelope signature partners and bureau's own handlers verify.
         """
+        self.signer = signer
         self.broker, self.bootstrap, self.security = broker, bootstrap, security
         self.partitions = partitions
         self._known: set[str] = set()
@@ -76,9 +82,13 @@ class KafkaPublisher:
         if value is None:
             await self._tombstone(topic, key)
             return
-        await self.broker.publish(
-            value, topic=topic, key=key, headers={"content-type": "application/json"}
-        )
+        headers = {"content-type": "application/json"}
+        if self.signer is not None:
+            org, private_key = self.signer
+            headers |= {
+                name: v.decode() for name, v in signed_headers(org, private_key, key, value)
+            }
+        await self.broker.publish(value, topic=topic, key=key, headers=headers)
 
     async def _tombstone(self, topic: str, key: bytes) -> None:
         # FastStream encodes None as b"", which compaction keeps; a tombstone is a

@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka.helpers import create_ssl_context
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from faststream.security import BaseSecurity, SASLScram512
 
+from bureau.security.signing import ensure_private_key
 from bureau.settings import Settings
 
 
@@ -16,6 +18,12 @@ def _password(path: Path | None, who: str) -> str:
     if path is None:
         raise ValueError(f"{who}: SASL needs a password file (BUREAU_KAFKA_*PASSWORD_FILE)")
     return path.read_text().strip()
+
+
+def _default_key_file(settings: Settings) -> Path:
+    from bureau.security.partners import bureau_key_file
+
+    return bureau_key_file(settings)
 
 
 def _ssl_context(settings: Settings) -> ssl.SSLContext | None:
@@ -80,3 +88,12 @@ def confluent_config(settings: Settings, *, admin: bool = True) -> dict[str, Any
     if settings.kafka_ca_file is not None:
         config["ssl.ca.location"] = str(settings.kafka_ca_file)
     return config
+
+
+def bureau_signer(settings: Settings) -> tuple[str, Ed25519PrivateKey] | None:
+    """Return bureau's org id and signing key on a secured broker (None: PLAINTEXT)."""
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return None
+    # The file partners.provision_bureau registers; generated on first use.
+    path = settings.signing_key_file or _default_key_file(settings)
+    return settings.kafka_username, ensure_private_key(path)

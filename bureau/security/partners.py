@@ -147,6 +147,15 @@ class Onboarding:
         """kcat/librdkafka properties, password included (0600)."""
         return self.directory / "kcat.properties"
 
+    def aiokafka_security(self) -> dict[str, Any]:
+        """Return the partner's aiokafka security kwargs (reads its password file)."""
+        return {
+            "security_protocol": self.security_protocol,
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": self.org,
+            "sasl_plain_password": self.password_file.read_text().strip(),
+        }
+
     def describe(self) -> str:
         """Return the client configuration to hand to the partner (no secret in it)."""
         aiokafka = {

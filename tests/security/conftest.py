@@ -123,12 +123,7 @@ def secure(secure_broker: EmbeddedKafka) -> World:
     for org, kind in PARTNERS.items():
         onboarded = partners.add(settings, org, kind)
         world.onboarded[org] = onboarded
-        world.credentials[org] = {
-            "security_protocol": "SASL_PLAINTEXT",
-            "sasl_mechanism": "SCRAM-SHA-512",
-            "sasl_plain_username": org,
-            "sasl_plain_password": onboarded.password_file.read_text().strip(),
-        }
+        world.credentials[org] = onboarded.aiokafka_security()
     _seed(settings, _targets(world.topics))
     return world
 

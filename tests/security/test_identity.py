@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -204,3 +205,49 @@ def _expected(name: str) -> str:
 
 def _headers(key_file: Path, org: str, value: bytes) -> list[tuple[str, bytes]]:
     return signed_headers(org, load_private_key(key_file), b"o1", value)
+
+
+async def test_bureaus_own_records_are_signed_and_new_party_topics_created(
+    secure: World, registry: PartnerRegistry
+) -> None:
+    """bureau's principal may create per-party topics on the fly; its records verify."""
+    from faststream.kafka import KafkaBroker
+
+    from bureau.adapters.kafka import KafkaPublisher
+    from bureau.security.client import bureau_signer, faststream_security
+    from tests.support.kafka import read_all
+
+    settings = secure.settings
+    broker = KafkaBroker(settings.kafka_bootstrap, security=faststream_security(settings))
+    await broker.connect()
+    publisher = KafkaPublisher(
+        broker,
+        settings.kafka_bootstrap,
+        partitions=1,
+        signer=bureau_signer(settings),
+        **aiokafka_security(settings),
+    )
+    topic = secure.topics.suggestions("school-new")
+    value = _envelope("bureau")
+    try:
+        await publisher(topic, b"o1", value)
+    finally:
+        await publisher.close()
+        await broker.stop()
+    [record] = await read_all_as_admin(secure, topic, read_all)
+    headers = [(k, v) for k, v in record.headers]
+    assert verify(registry, record.key, record.value, headers, "bureau") is None
+    assert verify(registry, record.key, record.value, headers, "school-a") == Refusal.NOT_SOURCE
+
+
+async def read_all_as_admin(world: World, topic: str, read_all: Any) -> list[Any]:
+    """read_all with the admin's credentials (the helpers read them from the environment)."""
+    import os
+
+    from tests.support.infra import secured_session
+
+    update = {k: v for k, v in world.settings.model_dump().items() if k.startswith("kafka_") and v}
+    with secured_session(update):
+        assert os.environ["BUREAU_KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+        records: list[Any] = await read_all(world.bootstrap, topic)
+    return records
