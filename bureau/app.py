@@ -26,6 +26,7 @@ from bureau.handlers.dead_letter import dead_letter
 from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
 from bureau.lag import subscriptions
+from bureau.security.client import aiokafka_security, bureau_signer, faststream_security
 from bureau.service import Exchange, Publish, Tables
 from bureau.service.queries import Queries
 from bureau.settings import Settings
@@ -89,20 +90,24 @@ def wire(
         # Per-message "Received/Processed" lines at DEBUG: bureau logs each outcome itself.
         log_level=logging.DEBUG,
         description="bureau: exchange between schools and companies",
+        security=faststream_security(settings),
     )
     topics = Topics.from_settings(settings)
     configs = topic_configs(settings)
-
+    security = aiokafka_security(settings)
+    # A secured broker does not auto-create per-party topics: the publisher does.
     publisher = KafkaPublisher(
         settings.kafka_bootstrap,
-        ensure=TopicMaker(settings.kafka_bootstrap, configs=configs),
+        ensure=TopicMaker(settings.kafka_bootstrap, configs=configs, client=security),
+        client=security,
         on_sent=(lambda t, v: metrics.count_published(topics, t, v))
         if settings.metrics_port
         else None,
+        signer=bureau_signer(settings),
     )
     publisher.known.update(topics.all())
     tables = Tables()
-    follower = TableFollower(settings.kafka_bootstrap, topics, tables.apply)
+    follower = TableFollower(settings.kafka_bootstrap, topics, tables.apply, client=security)
     exchange = Exchange(
         store=store,
         publish=publish(broker) if publish else publisher,
@@ -146,7 +151,11 @@ def create_app(
     async def _prepare() -> None:
         topics = Topics.from_settings(settings)
         await ensure_topics(
-            settings.kafka_bootstrap, topics.all(), settings.partitions, topic_configs(settings)
+            settings.kafka_bootstrap,
+            topics.all(),
+            settings.partitions,
+            topic_configs(settings),
+            **aiokafka_security(settings),
         )
         await store.ensure_indexes()
         # The tables first: no event is taken before the worker knows the exchange.
@@ -171,7 +180,12 @@ async def open_queries(settings: Settings, *, tables: bool = False) -> AsyncIter
     """Queries over the configured store; ``tables``: restored from the changelogs first."""
     store = MongoStore(settings.mongo_url, settings.mongo_db)
     state = Tables()
-    follower = TableFollower(settings.kafka_bootstrap, Topics.from_settings(settings), state.apply)
+    follower = TableFollower(
+        settings.kafka_bootstrap,
+        Topics.from_settings(settings),
+        state.apply,
+        client=aiokafka_security(settings),
+    )
     try:
         if tables:
             await follower.restore()

@@ -23,6 +23,8 @@ from rich.table import Table
 from bureau.app import create_app, open_queries, until_signalled
 from bureau.lag import Lag
 from bureau.logging import configure_logging
+from bureau.security import partners
+from bureau.security.cli import app as partners_app
 from bureau.settings import Settings
 from bureau.status import Status
 
@@ -58,6 +60,9 @@ def _say(text: str) -> None:
     console.print(text, highlight=False, soft_wrap=True)
 
 
+app.add_typer(partners_app, name="partners")
+
+
 def _settings() -> Settings:
     settings = Settings()
     configure_logging(settings)
@@ -84,7 +89,9 @@ def embedded_infrastructure(settings: Settings, workdir: Path | None = None) -> 
                 ensure_kafka()
                 kafka = stack.enter_context(run_kafka(workdir / "kafka" if workdir else None))
             _say(f"• Kafka ready on {kafka.bootstrap} in {kafka.startup_seconds:.1f} s")
-            settings = settings.model_copy(update={"kafka_bootstrap": kafka.bootstrap})
+            # Authentication and ACLs are on: bureau's principal gets its ACLs and key.
+            settings = settings.model_copy(update=kafka.settings_update())
+            partners.provision_bureau(settings)
         if "BUREAU_MONGO_URL" not in os.environ:
             with console.status("Store: preparing FerretDB (built on the first run only)…"):
                 ensure_ferretdb()
@@ -99,6 +106,23 @@ async def running_worker(settings: Settings) -> AsyncIterator[None]:
     """Run the worker application in this process for the duration of the block."""
     async with create_app(settings):
         yield
+
+
+def _exported(settings: Settings) -> dict[str, object]:
+    """The settings a worker or test run in another shell needs (paths, never passwords)."""
+    names = (
+        "kafka_bootstrap",
+        "mongo_url",
+        "kafka_security_protocol",
+        "kafka_username",
+        "kafka_password_file",
+        "kafka_admin_username",
+        "kafka_admin_password_file",
+        "signing_key_file",
+        "partner_keys_dir",
+    )
+    found = {n: getattr(settings, n) for n in names}
+    return {n: v for n, v in found.items() if v is not None}
 
 
 @app.command()
@@ -118,8 +142,8 @@ def infra() -> None:
     """Run embedded Kafka and FerretDB until Ctrl-C; prints the variables to use them."""
     settings = _settings()
     with embedded_infrastructure(settings) as live:
-        _say(f"export BUREAU_KAFKA_BOOTSTRAP={live.kafka_bootstrap}")
-        _say(f"export BUREAU_MONGO_URL={live.mongo_url}")
+        for name, value in sorted(_exported(live).items()):
+            _say(f"export BUREAU_{name.upper()}={value}")
         _say("Running; Ctrl-C stops Kafka and FerretDB.")
         _run(until_signalled())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -98,4 +99,36 @@ class Settings(BaseSettings):
             "Where OpenTelemetry spans go: nowhere, stdout, or an OTLP/HTTP collector "
             "(OTEL_EXPORTER_OTLP_ENDPOINT; needs the otlp extra)."
         ),
+    )
+    # --- Kafka security (issue 8): who bureau and the provisioning admin are to the broker.
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description=(
+            "How clients reach Kafka: SASL_SSL across a network, SASL_PLAINTEXT on loopback; "
+            "the embedded broker and the tests set it for you."
+        ),
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism (the only one bureau provisions)."
+    )
+    kafka_username: str = Field(default="bureau", description="bureau's own Kafka principal.")
+    kafka_password_file: Path | None = Field(
+        default=None, description="File (or mounted secret) holding bureau's Kafka password."
+    )
+    kafka_ca_file: Path | None = Field(
+        default=None, description="CA certificate (PEM) that signs the broker's, for SASL_SSL."
+    )
+    kafka_admin_username: str = Field(
+        default="admin", description="Kafka super user that provisions partners and ACLs."
+    )
+    kafka_admin_password_file: Path | None = Field(
+        default=None, description="File holding the admin's password (only `partners` reads it)."
+    )
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="bureau's Ed25519 private key (PEM) that signs its own events.",
+    )
+    partner_keys_dir: Path | None = Field(
+        default=None,
+        description="Where `partners add` writes partners' signing keys and client configs.",
     )

@@ -113,6 +113,11 @@ class Topics:
         """Placement outcomes of one school's students: one topic per school, for ACLs."""
         return f"{self.prefix}bureau.outcomes.{school_id}.v1"
 
+    @property
+    def partners(self) -> str:
+        """The partner registry (compacted): signing keys and revocations, keyed by org id."""
+        return self._t("partners")
+
     def group(self, purpose: str) -> str:
         """Return the consumer group for ``purpose``."""
         return f"{self.group_prefix}bureau-{purpose}"

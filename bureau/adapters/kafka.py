@@ -18,7 +18,10 @@ from aiokafka.errors import (
     ProducerFenced,
     TopicAlreadyExistsError,
 )
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from opentelemetry import propagate
+
+from bureau.security.signing import signed_headers
 
 log = structlog.get_logger(__name__)
 
@@ -28,10 +31,14 @@ async def ensure_topics(
     names: Iterable[str],
     partitions: int,
     configs: Mapping[str, Mapping[str, str]] | None = None,
+    **security: Any,
 ) -> None:
-    """Create the topics that do not exist yet (with ``configs[name]``); leave the rest."""
+    """Create the topics that do not exist yet (with ``configs[name]``); leave the rest.
+
+    ``security``: the kwargs of ``bureau.security.client.aiokafka_security``.
+    """
     configs = configs or {}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -167,13 +174,16 @@ class KafkaPublisher:
         ensure: TopicMaker | None = None,
         client: Mapping[str, Any] | None = None,
         on_sent: Callable[[str, bytes | None], None] | None = None,
+        signer: tuple[str, Ed25519PrivateKey] | None = None,
     ) -> None:
         """Publish to ``bootstrap``; ``ensure(topic)`` creates a topic not seen before.
 
-        ``on_sent(topic, value)`` is told of every acknowledged record (metrics).
+        ``client``: security kwargs; ``on_sent(topic, value)`` is told of every
+        acknowledged record (metrics); ``signer`` (bureau's id and key) signs each record,
+        so partners and bureau's own handlers can tell bureau's events from forgeries.
         """
         self.bootstrap, self._client = bootstrap, dict(client or {})
-        self._ensure, self._on_sent = ensure, on_sent
+        self._ensure, self._on_sent, self.signer = ensure, on_sent, signer
         self.known: set[str] = set()
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
@@ -190,6 +200,8 @@ class KafkaPublisher:
         carrier: dict[str, str] = {}
         propagate.inject(carrier)
         headers = [*_HEADERS, *((k, v.encode()) for k, v in carrier.items())]
+        if self.signer is not None and value is not None:
+            headers.extend(signed_headers(*self.signer, key, value))
         try:
             await producer.send_and_wait(topic, value, key=key, headers=headers)
         except _BROKEN as exc:

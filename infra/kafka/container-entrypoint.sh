@@ -17,6 +17,9 @@
 #   * In KRaft mode the storage is formatted with CLUSTER_ID unless already
 #     formatted. Unset, it is the id of existing storage (a restarted container)
 #     or a random one (the official image has a fixed default instead).
+#   * BUREAU_SCRAM_SECRETS_DIR (not a server property): every <user>.password file in it
+#     becomes a SCRAM-SHA-512 user at format time (`--add-scram`), e.g. the admin that
+#     the authorizer's super.users names. Only bureau's image reads it.
 #   * JVM: KAFKA_HEAP_OPTS, KAFKA_JVM_PERFORMANCE_OPTS, KAFKA_GC_LOG_OPTS,
 #     KAFKA_JMX_OPTS, KAFKA_OPTS, KAFKA_LOG4J_OPTS as in kafka-run-class.sh;
 #     KAFKA_LOG4J_ROOT_LOGLEVEL and KAFKA_LOG4J_LOGGERS ("a.b=WARN,c=DEBUG").
@@ -184,6 +187,17 @@ if [[ -n $(prop process.roles) ]]; then
         say "Using provided cluster id $CLUSTER_ID"
     fi
     format_args=(format --cluster-id="$CLUSTER_ID" -c "$SERVER_PROPS" --ignore-formatted)
+    # SCRAM users that must exist before the broker starts (the admin, bureau): one
+    # <user>.password file each in a mounted secrets directory. The passwords reach only
+    # this one-shot format process, inside the container; nothing prints them.
+    if [[ -n ${BUREAU_SCRAM_SECRETS_DIR:-} ]]; then
+        for secret in "$BUREAU_SCRAM_SECRETS_DIR"/*.password; do
+            [[ -f $secret ]] || continue
+            user="$(basename "$secret" .password)"
+            format_args+=(--add-scram "SCRAM-SHA-512=[name=$user,password=$(tr -d '\n' <"$secret")]")
+            say "SCRAM-SHA-512 user $user added at format"
+        done
+    fi
     # A dynamic quorum (no static voters) on a controller needs --standalone.
     if [[ -z $(prop controller.quorum.voters) && $(prop process.roles) == *controller* ]]; then
         format_args+=(--standalone)

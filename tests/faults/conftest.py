@@ -16,9 +16,11 @@ from pymongo import AsyncMongoClient
 
 from bureau.embedded.ferretdb import EmbeddedFerretDB, ensure_ferretdb, run_ferretdb
 from bureau.embedded.kafka import EmbeddedKafka, ensure_kafka, run_kafka
+from bureau.security import partners
 from bureau.settings import Settings
 from tests.faults.audit import TABLE, Table
 from tests.faults.harness import FaultEnv
+from tests.support.infra import secured_session
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -42,7 +44,10 @@ def fault_table(pytestconfig: pytest.Config) -> Table:
 @pytest.fixture(scope="session")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedKafka]:
     ensure_kafka()
-    with run_kafka(tmp_path_factory.mktemp("kafka")) as broker:
+    with (
+        run_kafka(tmp_path_factory.mktemp("kafka")) as broker,
+        secured_session(broker.settings_update()),
+    ):
         print(f"\nfaults: Kafka {broker.bootstrap} ({broker.startup_seconds:.1f} s)")
         yield broker
 
@@ -68,6 +73,8 @@ async def env(
         group_prefix=f"f{run}.",
         partitions=6,
     )
+    if settings.kafka_security_protocol != "PLAINTEXT":
+        partners.provision_bureau(settings)
     world = FaultEnv(kafka=kafka, ferretdb=ferretdb, settings=settings, workdir=tmp_path)
     yield world
     for fleet in world.fleets:

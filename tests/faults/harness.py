@@ -32,6 +32,7 @@ from bureau.embedded.ferretdb import EmbeddedFerretDB
 from bureau.embedded.kafka import EmbeddedKafka
 from bureau.embedded.process import ChildProcess
 from bureau.replay import consumer_groups
+from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 from bureau.topics import Topics
 from tests.faults.workload import Message
@@ -252,6 +253,7 @@ class Partner:
             acks="all",
             enable_idempotence=True,
             max_request_size=4 * 1024 * 1024,
+            **aiokafka_security(self.env.settings, admin=True),
         )
         await producer.start()
         try:
@@ -294,6 +296,7 @@ class Probe:
         self.topics = sorted(wanted)
         self._consumer: AIOKafkaConsumer | None = None
         self._admin: AIOKafkaAdminClient | None = None
+        self._security = aiokafka_security(env.settings, admin=True)
         self._partitions: list[TopicPartition] = []
 
     async def close(self) -> None:
@@ -324,7 +327,7 @@ class Probe:
                     return None
             if self._consumer is None:
                 self._consumer = AIOKafkaConsumer(
-                    bootstrap_servers=self.bootstrap, request_timeout_ms=5000
+                    bootstrap_servers=self.bootstrap, request_timeout_ms=5000, **self._security
                 )
                 await self._consumer.start()
             return dict(await self._consumer.end_offsets(self._partitions))
@@ -335,7 +338,7 @@ class Probe:
     async def _admin_client(self) -> AIOKafkaAdminClient:
         if self._admin is None:
             self._admin = AIOKafkaAdminClient(
-                bootstrap_servers=self.bootstrap, request_timeout_ms=5000
+                bootstrap_servers=self.bootstrap, request_timeout_ms=5000, **self._security
             )
             await self._admin.start()
         return self._admin
@@ -531,7 +534,12 @@ async def running(
 
     With ``settled``, the partners start only once the workers share every partition.
     """
-    await ensure_topics(env.settings.kafka_bootstrap, env.topics.all(), env.settings.partitions)
+    await ensure_topics(
+        env.settings.kafka_bootstrap,
+        env.topics.all(),
+        env.settings.partitions,
+        **aiokafka_security(env.settings, admin=True),
+    )
     fleet = Fleet(env, **worker_env)
     partner = Partner(env, messages, rate=rate)
     run = Run(env=env, fleet=fleet, partner=partner, probe=Probe(env, {m.area for m in messages}))
@@ -583,7 +591,10 @@ async def drive(
 async def rewind(env: FaultEnv, group: str, partitions: Sequence[TopicPartition]) -> None:
     """Commit offset 0 for ``partitions`` in ``group`` (its members must be stopped)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=env.settings.kafka_bootstrap, group_id=group, enable_auto_commit=False
+        bootstrap_servers=env.settings.kafka_bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        **aiokafka_security(env.settings, admin=True),
     )
     await consumer.start()
     try:

@@ -9,6 +9,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from bureau.adapters.mongo import MongoStore
+from bureau.security import partners
 from bureau.settings import Settings
 from tests.support.infra import Endpoint, kafka_endpoint, mongo_endpoint
 
@@ -50,7 +51,7 @@ def mongo(pytestconfig: pytest.Config) -> Iterator[Endpoint]:
 @pytest.fixture
 async def settings(kafka: Endpoint, mongo: Endpoint) -> AsyncIterator[Settings]:
     run = uuid.uuid4().hex[:10]
-    yield Settings(
+    settings = Settings(
         kafka_bootstrap=kafka.address,
         mongo_url=mongo.address,
         mongo_db=f"t_{run}",
@@ -60,6 +61,10 @@ async def settings(kafka: Endpoint, mongo: Endpoint) -> AsyncIterator[Settings]:
         retry_backoff_initial=0.05,
         retry_backoff_max=1.0,
     )
+    if settings.kafka_security_protocol != "PLAINTEXT":
+        # bureau's ACLs follow the per-test prefixes.
+        partners.provision_bureau(settings)
+    yield settings
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo.address)
     await client.drop_database(f"t_{run}")
     await client.close()

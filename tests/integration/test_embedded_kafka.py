@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
+from faststream.security import SASLScram512
 
 from bureau.embedded.kafka import EmbeddedKafka, run_kafka
+from bureau.security.client import aiokafka_security
+from bureau.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +23,12 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def kafka() -> Iterator[EmbeddedKafka]:
     with run_kafka() as broker:
+        SECURITY.update(aiokafka_security(Settings(**broker.settings_update()), admin=True))  # type: ignore[arg-type]
         yield broker
+
+
+SECURITY: dict[str, Any] = {}
+"""The admin's client kwargs on the module's broker (security is on by default)."""
 
 
 def _topic() -> str:
@@ -27,7 +36,7 @@ def _topic() -> str:
 
 
 async def _create_topic(bootstrap: str, topic: str, partitions: int = 6) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **SECURITY)
     await admin.start()
     try:
         await admin.create_topics(
@@ -56,6 +65,7 @@ def _consumer(bootstrap: str, topic: str, group: str, **extra: object) -> AIOKaf
         group_id=group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        **SECURITY,
         **extra,
     )
 
@@ -64,7 +74,7 @@ async def test_idempotent_produce_and_group_resume(kafka: EmbeddedKafka) -> None
     topic = _topic()
     await _create_topic(kafka.bootstrap, topic)
     producer = AIOKafkaProducer(
-        bootstrap_servers=kafka.bootstrap, enable_idempotence=True, acks="all"
+        bootstrap_servers=kafka.bootstrap, enable_idempotence=True, acks="all", **SECURITY
     )
     await producer.start()
     try:
@@ -100,7 +110,9 @@ async def test_idempotent_produce_and_group_resume(kafka: EmbeddedKafka) -> None
 async def test_transactions_hide_aborted_records(kafka: EmbeddedKafka) -> None:
     topic = _topic()
     await _create_topic(kafka.bootstrap, topic, partitions=1)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, transactional_id=_topic())
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka.bootstrap, transactional_id=_topic(), **SECURITY
+    )
     await producer.start()
     try:
         async with producer.transaction():
@@ -125,7 +137,12 @@ async def test_transactions_hide_aborted_records(kafka: EmbeddedKafka) -> None:
 
 async def test_faststream_publish_subscribe(kafka: EmbeddedKafka) -> None:
     topic = _topic()
-    broker = KafkaBroker(kafka.bootstrap)
+    broker = KafkaBroker(
+        kafka.bootstrap,
+        security=SASLScram512(
+            username=SECURITY["sasl_plain_username"], password=SECURITY["sasl_plain_password"]
+        ),
+    )
     received: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
     @broker.subscriber(topic, group_id="g-faststream", auto_offset_reset="earliest")
@@ -144,7 +161,7 @@ async def test_faststream_publish_subscribe(kafka: EmbeddedKafka) -> None:
 async def test_restart_after_kill_keeps_port_and_data(kafka: EmbeddedKafka) -> None:
     topic = _topic()
     await _create_topic(kafka.bootstrap, topic, partitions=1)
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all", **SECURITY)
     await producer.start()
     try:
         await producer.send_and_wait(topic, b"before-crash")

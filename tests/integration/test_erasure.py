@@ -9,6 +9,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from pymongo import AsyncMongoClient
 
 from bureau.app import create_app
+from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 from bureau.topics import Purpose, Topics
 from tests.support import events
@@ -25,7 +26,9 @@ async def _students(settings: Settings) -> dict[str, dict[str, Any]]:
 
 
 async def _cleanup_policy(settings: Settings, topic: str) -> str:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, **aiokafka_security(settings)
+    )
     await admin.start()
     try:
         [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])

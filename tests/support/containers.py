@@ -27,6 +27,8 @@ from testcontainers.core.config import ConnectionMode
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
+from bureau.embedded.secrets import Secrets
+
 KAFKA_CONTROLLER_PORT = 9093
 """The KRaft controller listener, inside the container only."""
 
@@ -116,6 +118,40 @@ def _start_or_remove(container: DockerContainer) -> None:
         raise
 
 
+def property_env(line: str) -> tuple[str, str]:
+    """Turn a ``server.properties`` line into the ``KAFKA_*`` variable both images read."""
+    name, value = line.split("=", 1)
+    name = name.replace("_", "__").replace("-", "___").replace(".", "_").upper()
+    return f"KAFKA_{name}", value
+
+
+def secured_kafka_environment(advertised_host: str, port: int, secrets: Secrets) -> dict[str, str]:
+    """As ``kafka_environment``, with SCRAM, the authorizer and deny-by-default.
+
+    The admin and bureau users come from ``secrets`` mounted at ``SECRETS_MOUNT``, added at
+    format time by ``infra/kafka/container-entrypoint.sh`` (``BUREAU_SCRAM_SECRETS_DIR``);
+    the official image has no such hook (not yet supported there).
+    """
+    env = kafka_environment(advertised_host, port)
+    controller = f"localhost:{KAFKA_CONTROLLER_PORT}"
+    env |= {
+        "KAFKA_LISTENERS": f"SASL_PLAINTEXT://0.0.0.0:{port},CONTROLLER://{controller}",
+        "KAFKA_ADVERTISED_LISTENERS": f"SASL_PLAINTEXT://{advertised_host}:{port}",
+        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": (
+            "CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT"
+        ),
+        "KAFKA_INTER_BROKER_LISTENER_NAME": "SASL_PLAINTEXT",
+        "KAFKA_AUTO_CREATE_TOPICS_ENABLE": "false",
+        "BUREAU_SCRAM_SECRETS_DIR": SECRETS_MOUNT,
+    }
+    env |= dict(property_env(line) for line in secrets.broker_properties("SASL_PLAINTEXT"))
+    return env
+
+
+SECRETS_MOUNT = "/etc/kafka/secrets"
+"""Where a secured container finds the ``<user>.password`` files."""
+
+
 def kafka_environment(advertised_host: str, port: int) -> dict[str, str]:
     """Return the ``KAFKA_*`` settings of a single-node KRaft broker on ``port``.
 
@@ -152,7 +188,7 @@ def kafka_environment(advertised_host: str, port: int) -> dict[str, str]:
 
 
 def start_kafka_container(
-    image: str, *, startup_timeout: float = 120.0
+    image: str, *, startup_timeout: float = 120.0, secrets: Secrets | None = None
 ) -> tuple[DockerContainer, str]:
     """Start a single-node KRaft Kafka from ``image``; return it and its bootstrap address.
 
@@ -162,7 +198,11 @@ def start_kafka_container(
     port = _free_port()
     container = DockerContainer(image, name=container_name("kafka"))
     host = _reachable_host(container)
-    container.with_envs(**kafka_environment(host, port))
+    if secrets is None:
+        container.with_envs(**kafka_environment(host, port))
+    else:
+        container.with_envs(**secured_kafka_environment(host, port, secrets))
+        container.with_volume_mapping(str(secrets.directory), SECRETS_MOUNT, "ro")
     container.with_bind_ports(port, port)
     container.waiting_for(
         LogMessageWaitStrategy(KAFKA_READY_LOG)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bureau.settings import Settings
@@ -55,8 +57,44 @@ def _embedded_kafka() -> Iterator[tuple[str, float]]:
     from bureau.embedded.kafka import ensure_kafka, run_kafka
 
     ensure_kafka()
-    with run_kafka() as kafka:
+    with run_kafka() as kafka, secured_session(kafka.settings_update()):
         yield kafka.bootstrap, kafka.startup_seconds
+
+
+def _variables(update: dict[str, object]) -> dict[str, str]:
+    return {f"BUREAU_{k.upper()}": str(v) for k, v in update.items() if k != "kafka_bootstrap"}
+
+
+def _secured_kafka_container(image: str) -> tuple[Any, str]:
+    """Start a Kafka container with SCRAM and the authorizer; export its client settings."""
+    from bureau.embedded.secrets import Secrets
+
+    # Lives as long as the session (the container reads it at format time).
+    secrets = Secrets(Path(tempfile.mkdtemp(prefix="bureau-kafka-secrets-")))
+    container, address = containers.start_kafka_container(image, secrets=secrets)
+    os.environ.update(_variables(secrets.settings_update()))
+    return container, address
+
+
+@contextlib.contextmanager
+def secured_session(update: dict[str, object]) -> Iterator[None]:
+    """Export a broker's client settings as ``BUREAU_*`` for the session, as a user would.
+
+    Every ``Settings()`` of the tests, the test helpers and the workers they start then
+    connect with bureau's (or the admin's) credentials; the given-broker path reads the same
+    variables from the caller's environment.
+    """
+    names = _variables(update)
+    saved = {n: os.environ.get(n) for n in names}
+    os.environ.update(names)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextlib.contextmanager
@@ -70,6 +108,8 @@ def _embedded_ferretdb() -> Iterator[tuple[str, float]]:
 
 def kafka_endpoint() -> contextlib.AbstractContextManager[Endpoint]:
     """A Kafka bootstrap address for the whole test session."""
+    # The session's broker runs as the embedded default does (security not yet on by
+    # default); tests/security starts secured brokers of its own.
     return _endpoint(
         "BUREAU_KAFKA_BOOTSTRAP",
         Settings().kafka_image,

@@ -11,6 +11,14 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bureau.security.client import aiokafka_security
+from bureau.settings import Settings
+
+
+def _security() -> dict[str, Any]:
+    """The admin's client kwargs from ``BUREAU_KAFKA_*`` (these helpers observe everything)."""
+    return aiokafka_security(Settings(), admin=True)
+
 
 async def eventually(
     check: Callable[[], Awaitable[bool]], *, within: float = 300.0, what: str = "condition"
@@ -25,7 +33,9 @@ async def eventually(
 
 async def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes, bytes]]) -> None:
     """Send ``(key, value)`` pairs in order and wait for each acknowledgement."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **_security()
+    )
     await producer.start()
     try:
         for key, value in messages:
@@ -41,7 +51,7 @@ def as_json(events: Iterable[dict[str, Any]], key_field: str) -> list[tuple[byte
 
 async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
     """Return the log-end offset of each partition of ``topic``."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **_security())
     await admin.start()
     try:
         [described] = await admin.describe_topics([topic])
@@ -50,7 +60,7 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
     parts = [TopicPartition(topic, p["partition"]) for p in described.get("partitions", [])]
     if not parts:
         return {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **_security())
     await consumer.start()
     try:
         return dict(await consumer.end_offsets(parts))
@@ -65,7 +75,9 @@ async def read_all(bootstrap: str, topic: str) -> list[Any]:
     records: list[Any] = []
     if not wanted:
         return records
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **_security()
+    )
     await consumer.start()
     try:
         consumer.assign(list(wanted))
@@ -84,7 +96,7 @@ async def read_all(bootstrap: str, topic: str) -> list[Any]:
 
 async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int]:
     """Return the offsets ``group`` has committed."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **_security())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
