@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -69,4 +70,19 @@ class Settings(BaseSettings):
             "(at-most-once). The fault suite sets it to show that its checker reports the "
             "losses this causes; never set it in production."
         ),
+    )
+    # The dashboard (bureau.web): where it listens and who may see what.
+    web_host: str = Field(default="127.0.0.1", description="Address the dashboard listens on.")
+    web_port: int = Field(default=8080, ge=0, le=65535, description="Port of the dashboard.")
+    web_admin_token: SecretStr | None = Field(
+        default=None,
+        description="Credential for the operator pages (HTTP bearer, or basic with any user).",
+    )
+    web_school_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='Per-school credentials as JSON, e.g. {"roc-amsterdam": "s3cret"}.',
+    )
+    web_school_tokens_file: Path | None = Field(
+        default=None,
+        description="A JSON file of the same map (read at start; kept out of the environment).",
     )

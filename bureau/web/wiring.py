@@ -1,0 +1,67 @@
+"""The dashboard wired to the real projections, Kafka's admin API and the service."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
+from bureau.adapters.mongo import MongoStore
+from bureau.dlq import redrive
+from bureau.domain.eligibility import Rules
+from bureau.domain.matching import Suggestion
+from bureau.domain.scoring import Weights
+from bureau.service import Exchange
+from bureau.settings import Settings
+from bureau.topics import Topics, dlq
+from bureau.web.access import Access
+from bureau.web.app import Wiring
+from bureau.web.lag import kafka_lag
+from bureau.web.queries import MongoReadModel
+
+
+async def _no_publish(topic: str, key: bytes, value: bytes | None) -> None:
+    raise RuntimeError("the dashboard only reads; it never publishes through the exchange")
+
+
+@contextlib.asynccontextmanager
+async def wiring_from_settings(settings: Settings) -> AsyncIterator[Wiring]:
+    """The dashboard's read model, credentials, shortlist, lag and redrive from settings."""
+    topics = Topics.from_settings(settings)
+    read = MongoReadModel(settings.mongo_url, settings.mongo_db)
+    store = MongoStore(settings.mongo_url, settings.mongo_db)
+    # The shortlist is a query of the service, computed on read; it needs no publisher.
+    exchange = Exchange(
+        store=store,
+        publish=_no_publish,
+        topics=topics,
+        top_k=settings.top_k,
+        weights=Weights(
+            skills=settings.weight_skills,
+            theme=settings.weight_theme,
+            level=settings.weight_level,
+            distance=settings.weight_distance,
+        ),
+        rules=Rules(default_max_travel_km=settings.max_travel_km),
+    )
+
+    async def shortlist(offer_id: str) -> Sequence[Suggestion]:
+        return await exchange.shortlist(offer_id)
+
+    async def redrive_topic(topic: str) -> int:
+        return await redrive(settings, topic)
+
+    try:
+        yield Wiring(
+            read=read,
+            access=Access.from_settings(settings),
+            shortlist=shortlist,
+            lag=kafka_lag(settings),
+            redrive=redrive_topic,
+            dlq_topics=[dlq(t) for t in topics.inbound],
+        )
+    finally:
+        await read.close()
+        await store.close()
+
+
+__all__ = ["wiring_from_settings"]
