@@ -7,6 +7,7 @@ fakes and ``serve`` wires the real ones.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ class Wiring:
     """Dead-letter topics the operator may re-drive."""
     refresh_seconds: float = 2.0
     """How often an open page asks for fresh figures."""
+    lag_timeout_seconds: float = 5.0
+    """How long the operator page waits for Kafka's answer about lag."""
 
 
 def create_app(wiring: Wiring) -> FastAPI:
@@ -145,7 +148,8 @@ def create_app(wiring: Wiring) -> FastAPI:
         lag, lag_error = None, None
         if wiring.lag is not None:
             try:
-                lag = await wiring.lag()
+                async with asyncio.timeout(wiring.lag_timeout_seconds):
+                    lag = await wiring.lag()
             except Exception as exc:  # the page still shows the dead letters
                 lag_error = type(exc).__name__
         return render(
