@@ -39,8 +39,10 @@ async def redrive(settings: Settings, topic: str) -> int:
     await consumer.start()
     await producer.start()
     try:
+        if source not in await consumer.topics():
+            return 0
         partitions = [
-            TopicPartition(source, p) for p in sorted(consumer.partitions_for_topic(source) or ())
+            TopicPartition(source, p) for p in sorted(await producer.partitions_for(source))
         ]
         if not partitions:
             return 0
