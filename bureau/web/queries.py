@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
@@ -19,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from bureau.domain.collaboration import LectureBooking, Question
 from bureau.domain.round import Round
-from bureau.domain.statistics import OfferFacts, PlacementFacts, Row, StudentFacts, compute
+from bureau.domain.statistics import Row
 
 Doc = dict[str, Any]
 PLACED = ("offered", "accepted", "confirmed", "completed")
@@ -137,7 +136,7 @@ class ReadModel(Protocol):
     """What the dashboard reads."""
 
     async def statistics(self) -> list[Row]:
-        """Every group's figures, computed now from the projections (not yet suppressed)."""
+        """Every group's figures as last refreshed, sorted (not yet suppressed)."""
         ...
 
     async def offers(self, limit: int = 200) -> list[OfferView]:
@@ -188,45 +187,9 @@ class MongoReadModel:
         await self._client.close()
 
     async def statistics(self) -> list[Row]:
-        """Every group's figures, computed now from the projections."""
-        offers = [
-            OfferFacts(
-                offer_id=d["_id"],
-                region=d["region"],
-                themes=frozenset(d["themes"]),
-                capacity=d["state"]["offer"]["capacity"],
-                filled=d["filled"],
-            )
-            async for d in self.db["offers"].find(
-                {"withdrawn": False},
-                {"region": 1, "themes": 1, "filled": 1, "state.offer.capacity": 1},
-            )
-        ]
-        students = [
-            StudentFacts(
-                student_id=d["_id"],
-                school_id=d["school_id"],
-                level=d["level"],
-                levels_seen=frozenset(d["levels_seen"]),
-                gender=d.get("gender"),
-            )
-            async for d in self.db["students"].find(
-                {"erased": False},
-                {"school_id": 1, "level": 1, "levels_seen": 1, "gender": 1},
-            )
-        ]
-        placements = [
-            PlacementFacts(
-                student_id=d["student_id"],
-                offer_id=d["offer_id"],
-                submitted_at=datetime.fromisoformat(d["submitted_at"]),
-                decided_at=datetime.fromisoformat(d["decided_at"]),
-            )
-            async for d in self.db["placements"].find(
-                {"status": {"$in": ["confirmed", "completed"]}}
-            )
-        ]
-        return compute(offers, students, placements)
+        """Every group's figures, as the statistics view holds them (sorted)."""
+        rows = [_row(d) async for d in self.db["statistics"].find({})]
+        return sorted(rows, key=lambda r: (r.dimension, r.value))
 
     async def offers(self, limit: int = 200) -> list[OfferView]:
         """Offers not withdrawn, in id order, at most ``limit``."""
@@ -291,6 +254,13 @@ _OFFER_FIELDS = {
     "filled": 1,
     "withdrawn": 1,
 }
+
+
+_ROW_FIELDS = frozenset(f.name for f in fields(Row))
+
+
+def _row(d: Mapping[str, Any]) -> Row:
+    return Row(**{k: v for k, v in d.items() if k in _ROW_FIELDS})
 
 
 def _offer(d: Mapping[str, Any]) -> OfferView:

@@ -15,6 +15,7 @@ from bureau.settings import Settings
 from bureau.topics import Topics, dlq
 from bureau.web.access import Access
 from bureau.web.app import Wiring
+from bureau.web.cache import CachedReadModel
 from bureau.web.lag import kafka_lag
 from bureau.web.queries import MongoReadModel
 
@@ -52,7 +53,7 @@ async def wiring_from_settings(settings: Settings) -> AsyncIterator[Wiring]:
 
     try:
         yield Wiring(
-            read=read,
+            read=CachedReadModel(read, ttl=1.0),
             access=Access.from_settings(settings),
             shortlist=shortlist,
             lag=kafka_lag(settings),

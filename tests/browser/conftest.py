@@ -67,6 +67,7 @@ async def region_loop(settings: Settings) -> AsyncIterator[ExchangeLoop]:
     await store.ensure_indexes()
     loop = ExchangeLoop(store)
     await region.play(loop)
+    await loop.exchange.refresh_statistics()
     # Dead letters as the worker records them (``dead_letters``: origin, topic, reason, at).
     await store["dead_letters"].insert_many(
         [

@@ -40,7 +40,7 @@ SMALL = (
 
 def student_id(school: School, n: int) -> str:
     """The pseudonym of a school's ``n``-th student."""
-    return f"st-{school.school_id[:3]}-{n:05d}"
+    return f"st-{school.school_id}-{n:05d}"
 
 
 def offer_id(n: int) -> str:
@@ -206,5 +206,6 @@ async def _collaboration(loop: ExchangeLoop, schools: tuple[School, ...]) -> Non
         ],
     )
     await loop.send(
-        t.lectures, [events.lecture_booking("lecture-01", "spec-01", date(2027, 3, 10))]
+        t.lectures,
+        [events.lecture_booking("lecture-01", "spec-01", date(2027, 3, 10), school_id=school)],
     )

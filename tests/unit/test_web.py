@@ -16,6 +16,7 @@ from bureau.domain.statistics import Row
 from bureau.topics import Topics
 from bureau.web import Wiring, create_app
 from bureau.web.access import Access, credential
+from bureau.web.cache import CachedReadModel
 from bureau.web.charts import Bar, Segment, bar_chart
 from bureau.web.feed import as_csv, as_json, public, publish_statistics
 from bureau.web.queries import (
@@ -315,3 +316,13 @@ def test_chart_labels_are_escaped() -> None:
     svg = bar_chart("t", [Bar("<script>", (Segment(1, "rate"),), "1")])
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg
+
+
+async def test_the_cache_shares_answers_for_ttl_seconds(read: InMemoryReadModel) -> None:
+    now = [0.0]
+    cached = CachedReadModel(read, ttl=2.0, clock=lambda: now[0])
+    first = await cached.offers()
+    read.offer_views.append(_offer("o-2"))
+    assert await cached.offers() == first
+    now[0] = 2.5
+    assert [o.offer_id for o in await cached.offers()] == ["o-1", "o-2"]
