@@ -60,7 +60,7 @@ async def _project(students: int, offers: int) -> InMemoryStore:
         for n in range(20)
     )
     store = InMemoryStore()
-    await region.play(ExchangeLoop(store), schools, offers=offers)
+    await region.play(ExchangeLoop(store), schools, offers=offers, vocabulary=300)
     return store
 
 

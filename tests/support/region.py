@@ -48,24 +48,32 @@ def offer_id(n: int) -> str:
     return f"offer-{n:05d}"
 
 
-def _offer(n: int, levels: tuple[str, ...], capacity: int) -> dict[str, Any]:
+def _skills(n: int, vocabulary: int) -> tuple[str, str]:
+    if vocabulary <= len(SKILLS):
+        return SKILLS[n % len(SKILLS)], SKILLS[(n + 1) % len(SKILLS)]
+    return f"skill-{n % vocabulary:03d}", f"skill-{(n + 1) % vocabulary:03d}"
+
+
+def _offer(n: int, levels: tuple[str, ...], capacity: int, vocabulary: int) -> dict[str, Any]:
     return events.offer(
         offer_id(n),
         company_id=f"company-{n % 40:03d}",
         levels=levels,
-        skills=(SKILLS[n % len(SKILLS)], SKILLS[(n + 1) % len(SKILLS)]),
+        skills=_skills(n, vocabulary),
         themes=(THEMES[n % len(THEMES)],),
         capacity=capacity,
         region=f"{1011 + n % 7}",
     )
 
 
-def _student(school: School, n: int, *, level: str | None = None) -> dict[str, Any]:
+def _student(
+    school: School, n: int, vocabulary: int, *, level: str | None = None
+) -> dict[str, Any]:
     return events.student(
         student_id(school, n),
         school_id=school.school_id,
         level=level or school.level,
-        skills=(SKILLS[n % len(SKILLS)], SKILLS[(n + 1) % len(SKILLS)]),
+        skills=_skills(n, vocabulary),
         gender=("female", "male", "x")[n % 3],
         region=f"{1011 + n % 7}",
     )
@@ -77,8 +85,13 @@ async def play(
     *,
     offers: int = 6,
     with_collaboration: bool = True,
+    vocabulary: int = len(SKILLS),
 ) -> None:
-    """Register the region's organisations, offers and students, and place students."""
+    """Register the region's organisations, offers and students, and place students.
+
+    ``vocabulary``: how many distinct skills there are; a large one keeps the number of
+    candidates per student small (fast to project at benchmark sizes).
+    """
     t = loop.topics
     levels = ("mbo-4", "hbo", "wo")
     await loop.send(
@@ -86,14 +99,19 @@ async def play(
         [events.organisation(s.school_id, levels=(s.level,)) for s in schools],
     )
     per_offer = max(1, -(-sum(s.placed for s in schools) // offers)) + 2
-    await loop.send(t.offers, [_offer(n, levels, per_offer) for n in range(offers)])
+    await loop.send(t.offers, [_offer(n, levels, per_offer, vocabulary) for n in range(offers)])
     # One hbo student came from mbo-4: registered there first, then moved up.
     continuing = schools[1] if len(schools) > 1 else schools[0]
     for school in schools:
         await loop.send(
             t.students,
             [
-                _student(school, n, level="mbo-4" if (school, n) == (continuing, 0) else None)
+                _student(
+                    school,
+                    n,
+                    vocabulary,
+                    level="mbo-4" if (school, n) == (continuing, 0) else None,
+                )
                 for n in range(school.students)
             ],
         )
