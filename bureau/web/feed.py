@@ -9,10 +9,11 @@ does not apply is ``null`` and not listed. docs/open-data.md documents the schem
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -131,4 +132,32 @@ async def publish_statistics(
     return sent
 
 
-__all__ = ["PublicRow", "as_csv", "as_json", "public", "publish_statistics", "statistics_topic"]
+async def refresh_forever(
+    refresh: Callable[[], Awaitable[list[Row]]],
+    publish: Publish,
+    topics: Topics,
+    *,
+    every: float,
+) -> None:
+    """Refresh the statistics view and publish the feed every ``every`` seconds, until cancelled.
+
+    ``refresh`` is the service's ``Exchange.refresh_statistics``. Groups that vanished
+    since the previous refresh are tombstoned on the topic.
+    """
+    previous: set[str] = set()
+    while True:
+        rows = await refresh()
+        await publish_statistics(publish, topics, rows, retired=previous)
+        previous = {f"{r.dimension}:{r.value}" for r in rows}
+        await asyncio.sleep(every)
+
+
+__all__ = [
+    "PublicRow",
+    "as_csv",
+    "as_json",
+    "public",
+    "publish_statistics",
+    "refresh_forever",
+    "statistics_topic",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -18,7 +19,7 @@ from bureau.web import Wiring, create_app
 from bureau.web.access import Access, credential
 from bureau.web.cache import CachedReadModel
 from bureau.web.charts import Bar, Segment, bar_chart
-from bureau.web.feed import as_csv, as_json, public, publish_statistics
+from bureau.web.feed import as_csv, as_json, public, publish_statistics, refresh_forever
 from bureau.web.queries import (
     DeadLetterGroup,
     InMemoryReadModel,
@@ -191,6 +192,25 @@ async def test_statistics_are_published_per_group_and_retired_groups_tombstoned(
     tiny = json.loads(by_key["school:tiny"] or b"")
     assert tiny["placement_rate"] is None
     assert "placement_rate" in tiny["suppressed"]
+
+
+async def test_the_refresher_tombstones_groups_that_vanished_since_the_last_refresh() -> None:
+    sent: list[tuple[bytes, bytes | None]] = []
+    answers = [ROWS, ROWS[:1]]
+
+    async def refresh() -> list[Row]:
+        if not answers:
+            raise asyncio.CancelledError
+        return answers.pop(0)
+
+    async def publish(topic: str, key: bytes, value: bytes | None) -> None:
+        sent.append((key, value))
+
+    with pytest.raises(asyncio.CancelledError):
+        await refresh_forever(refresh, publish, Topics(), every=0)
+    second = sent[len(ROWS) :]
+    assert second[0][0] == b"theme:cloud"
+    assert {k for k, v in second if v is None} == {b"school:roc-a", b"school:tiny", b"level:mbo-4"}
 
 
 # --- pages ---------------------------------------------------------------------------
