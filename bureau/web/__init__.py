@@ -29,15 +29,19 @@ async def serve_async(settings: Settings, *, ready: asyncio.Event | None = None)
                 log_level="warning",
             )
         )
-        if ready is None:
-            await server.serve()
-            return
         task = asyncio.create_task(server.serve())
         # uvicorn offers no event for "listening": its flag is all there is to watch.
         while not server.started and not task.done():  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-        ready.set()
-        await task
+        if ready is not None:
+            ready.set()
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # Cancelled by the caller (the demo stopping): let uvicorn shut down cleanly.
+            server.should_exit = True
+            await task
+            raise
 
 
 __all__ = ["Wiring", "create_app", "serve", "serve_async"]

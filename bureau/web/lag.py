@@ -49,9 +49,7 @@ def kafka_lag(settings: Settings) -> LagSource:
 
     async def read() -> list[GroupLag]:
         admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
         await admin.start()
-        await consumer.start()
         try:
             listed = await admin.list_consumer_groups()
             groups = sorted(g[0] for g in listed if str(g[0]).startswith(prefix))
@@ -59,11 +57,10 @@ def kafka_lag(settings: Settings) -> LagSource:
             for group in groups:
                 offsets = await admin.list_consumer_group_offsets(group)
                 committed[group] = {tp: meta.offset for tp, meta in offsets.items()}
-            every = sorted({tp for c in committed.values() for tp in c})
-            ends = await consumer.end_offsets(every) if every else {}
         finally:
-            await consumer.stop()
             await admin.close()
+        every = sorted({tp for c in committed.values() for tp in c})
+        ends = await _end_offsets(settings.kafka_bootstrap, every) if every else {}
         return [
             GroupLag(
                 group=group,
@@ -82,6 +79,17 @@ def kafka_lag(settings: Settings) -> LagSource:
         ]
 
     return read
+
+
+async def _end_offsets(
+    bootstrap: str, partitions: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        return dict(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
 
 
 __all__ = ["GroupLag", "LagSource", "PartitionLag", "kafka_lag"]
