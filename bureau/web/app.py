@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import structlog
 from fastapi import FastAPI, Form, Header, Request, Response
@@ -170,7 +171,8 @@ def create_app(wiring: Wiring) -> FastAPI:
             raise HTTPException(400, f"Not a dead-letter topic of bureau: {topic[:200]}")
         count = await wiring.redrive(topic)
         log.info("dead_letters_redriven", topic=topic, count=count)
-        return RedirectResponse(f"/operator?redriven={count}+from+{topic}", status_code=303)
+        done = urlencode({"redriven": f"{count} from {topic}"})
+        return RedirectResponse(f"/operator?{done}", status_code=303)
 
     @app.get("/open-data/statistics.json")
     async def statistics_json() -> Response:
