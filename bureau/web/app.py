@@ -36,6 +36,7 @@ Shortlist = Callable[[str], Awaitable[Sequence[Suggestion]]]
 Lag = Callable[[], Awaitable[list[GroupLag]]]
 Redrive = Callable[[str], Awaitable[int]]
 Auth = Annotated[str | None, Header(alias="Authorization")]
+OFFERS_LISTED = 200
 
 
 @dataclass(kw_only=True)
@@ -107,7 +108,8 @@ def create_app(wiring: Wiring) -> FastAPI:
 
     @app.get("/offers", response_class=HTMLResponse)
     async def offers(request: Request) -> HTMLResponse:
-        return render(request, "offers.html", offers=await wiring.read.offers())
+        listed = await wiring.read.offers(OFFERS_LISTED)
+        return render(request, "offers.html", offers=listed, limit=OFFERS_LISTED)
 
     @app.get("/offers/{offer_id}", response_class=HTMLResponse)
     async def offer(request: Request, offer_id: pages.Id, authorization: Auth = None) -> Any:
