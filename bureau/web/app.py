@@ -167,8 +167,14 @@ def create_app(wiring: Wiring) -> FastAPI:
         )
 
     @app.post("/operator/redrive")
-    async def redrive(topic: Annotated[str, Form()], authorization: Auth = None) -> Any:
+    async def redrive(
+        request: Request, topic: Annotated[str, Form()], authorization: Auth = None
+    ) -> Any:
         wiring.access.require_admin(authorization)
+        # A browser re-sends basic credentials on a form posted from any site: only our
+        # own pages may press this button.
+        if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+            raise AccessError(403, "The re-drive button works from the operator page only.")
         if wiring.redrive is None or topic not in wiring.dlq_topics:
             raise HTTPException(400, f"Not a dead-letter topic of bureau: {topic[:200]}")
         count = await wiring.redrive(topic)

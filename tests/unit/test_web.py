@@ -314,6 +314,8 @@ async def test_the_redrive_button_calls_redrive_for_a_known_dead_letter_topic(
     assert done.status_code == 303
     assert redrives.calls == ["bureau.offers.v1.dlq"]
     assert "7" in (await client.get(done.headers["location"], headers=_bearer("admin-token"))).text
+    elsewhere = {**_bearer("admin-token"), "Sec-Fetch-Site": "cross-site"}
+    assert (await client.post("/operator/redrive", data=data, headers=elsewhere)).status_code == 403
     odd = await client.post(
         "/operator/redrive", data={"topic": "elsewhere"}, headers=_bearer("admin-token")
     )
