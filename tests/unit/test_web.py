@@ -100,7 +100,7 @@ def read() -> InMemoryReadModel:
                     OutcomeView(
                         student_id="st-1",
                         offer_id="o-1",
-                        offer_title="Title o-1",
+                        company_id="acme",
                         status="confirmed",
                         submitted_at="2026-09-01",
                         decided_at="2026-09-05",
