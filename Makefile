@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit integration clean
+.PHONY: demo test lint typecheck unit integration browser clean
 
 # The virtualenv is rebuilt when the project's dependencies or the lock change.
 $(BIN)/bureau: pyproject.toml requirements.lock
@@ -27,6 +27,11 @@ unit: $(BIN)/bureau
 
 integration: $(BIN)/bureau
 	$(BIN)/pytest tests/integration
+
+# The dashboard in headless Chromium (installs Debian's chromium and chromium-driver if missing).
+browser: $(BIN)/bureau
+	bash infra/browser/provision.sh
+	$(BIN)/pytest tests/browser
 
 test: lint typecheck
 	$(BIN)/pytest

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EmbeddedStore = Literal["sqlite", "postgresql"]
@@ -131,4 +131,19 @@ class Settings(BaseSettings):
     partner_keys_dir: Path | None = Field(
         default=None,
         description="Where `partners add` writes partners' signing keys and client configs.",
+    )
+    # The dashboard (bureau.web): where it listens and who may see what.
+    web_host: str = Field(default="127.0.0.1", description="Address the dashboard listens on.")
+    web_port: int = Field(default=8080, ge=0, le=65535, description="Port of the dashboard.")
+    web_admin_token: SecretStr | None = Field(
+        default=None,
+        description="Credential for the operator pages (HTTP bearer, or basic with any user).",
+    )
+    web_school_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='Per-school credentials as JSON, e.g. {"roc-amsterdam": "s3cret"}.',
+    )
+    web_school_tokens_file: Path | None = Field(
+        default=None,
+        description="A JSON file of the same map (read at start; kept out of the environment).",
     )
