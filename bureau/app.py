@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from faststream import FastStream
@@ -28,9 +29,15 @@ from bureau.handlers.middleware import Backoff, Resilience
 from bureau.lag import subscriptions
 from bureau.security.client import aiokafka_security, bureau_signer, faststream_security
 from bureau.service import Exchange, Publish, Tables
+from bureau.service.documents import View
 from bureau.service.queries import Queries
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
+from bureau.web.feed import refresh_forever, statistics_topic
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,12 @@ def wire(
 
     async def _dead_letter(message: KafkaMessage, reason: str) -> None:
         await dead_letter(broker, message, reason)
+        # What the operator page lists: where it came from and why (never the bytes).
+        record = message.raw_message
+        assert not isinstance(record, tuple)
+        where = f"{record.topic}/{record.partition}/{record.offset}"
+        doc = {"topic": record.topic, "reason": reason[:2000], "at": _now()}
+        await store.put_view(View.DEAD_LETTERS, where, doc)
 
     resilience = Resilience(
         dead_letter=_dead_letter,
@@ -124,7 +137,7 @@ def wire(
         rules=Rules(default_max_travel_km=settings.max_travel_km),
         rescore_threshold=settings.rescore_threshold,
     )
-    register(broker, exchange=exchange, settings=settings)
+    register(broker, exchange=exchange, settings=settings, dead_letter=_dead_letter)
     return Worker(broker, publisher, follower, exchange)
 
 
@@ -147,6 +160,8 @@ def create_app(
         groups=subscriptions(Topics.from_settings(settings)),
     )
 
+    feed: list[asyncio.Task[None]] = []
+
     @app.on_startup
     async def _prepare() -> None:
         topics = Topics.from_settings(settings)
@@ -160,11 +175,26 @@ def create_app(
         await store.ensure_indexes()
         # The tables first: no event is taken before the worker knows the exchange.
         await worker.follower.restore()
+        if settings.statistics_every > 0:
+            feed.append(
+                asyncio.create_task(
+                    refresh_forever(
+                        worker.exchange.queries.refresh_statistics,
+                        worker.publisher,
+                        topics,
+                        every=settings.statistics_every,
+                    )
+                )
+            )
         if settings.metrics_port:
             exposition.start(settings.metrics_lag_interval)
 
     @app.after_shutdown
     async def _close() -> None:
+        for task in feed:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await exposition.stop()
         if own_provider is not None:
             own_provider.shutdown()
@@ -204,8 +234,9 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
     # Profiles are full replacements, so the latest per student is all a replay needs;
     # compaction then lets an erasure's tombstone remove the student from the log.
     configs[topics.students] = {"cleanup.policy": "compact"}
-    # Tables are current state: the latest record per key is all a restore needs.
-    for changelog in topics.changelogs:
+    # Tables are current state: the latest record per key is all a restore needs; so is
+    # the open statistics feed.
+    for changelog in [*topics.changelogs, statistics_topic(topics)]:
         configs[changelog] = {"cleanup.policy": "compact"}
     return configs
 

@@ -284,6 +284,31 @@ def stats() -> None:
 
 
 @app.command()
+def web() -> None:
+    """Serve the dashboard (BUREAU_WEB_HOST:BUREAU_WEB_PORT) until Ctrl-C."""
+    from bureau.web import serve
+
+    settings = _settings()
+    _say(f"dashboard on http://{settings.web_host}:{settings.web_port}/")
+    serve(settings)
+
+
+@app.command()
+def redrive(
+    topic: Annotated[str, typer.Argument(help="An inbound topic or its .dlq topic.")],
+) -> None:
+    """Re-publish what a dead-letter topic holds to the topic it came from (once each)."""
+    from bureau.dlq import redrive as redrive_dlq
+
+    settings = _settings()
+
+    async def run() -> None:
+        _say(f"re-driven: {await redrive_dlq(settings, topic)} records")
+
+    _run(run())
+
+
+@app.command()
 def status() -> None:
     """Broker and store reachability, consumer lag, dead letters, rounds; exit 3 if unreachable."""
     from bureau.status import gather

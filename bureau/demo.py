@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import secrets
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -11,17 +13,19 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bureau import metrics
-from bureau.app import create_app, until_signalled
+from bureau.app import create_app, open_queries, until_signalled
 from bureau.lag import consumer_lag, subscriptions
 from bureau.settings import Settings
 from bureau.status import dead_letters, records
 from bureau.stories import STORIES, Chapter, Story, expected_pairs
 from bureau.topics import Topics
+from bureau.web import serve_async
 
 __all__ = ["REGIONS", "expected_pairs", "run_demo"]
 
@@ -230,6 +234,26 @@ async def run_demo(
         console.print(
             "\nDemo complete: every expected suggestion and outcome arrived.", soft_wrap=True
         )
+        async with open_queries(settings) as queries:
+            await queries.refresh_statistics()  # the overview's figures, now
+        token = settings.web_admin_token or SecretStr(secrets.token_urlsafe(12))
+        web_settings = settings.model_copy(update={"web_admin_token": token})
+        ready = asyncio.Event()
+        dashboard = asyncio.create_task(serve_async(web_settings, ready=ready))
+        waiting = asyncio.create_task(ready.wait())
+        await asyncio.wait({waiting, dashboard}, timeout=120, return_when=asyncio.FIRST_COMPLETED)
+        if ready.is_set():
+            console.print(
+                f"Dashboard: http://{settings.web_host}:{settings.web_port}/ "
+                f"(operator pages: token {token.get_secret_value()})",
+                soft_wrap=True,
+            )
+        else:  # the port is taken, say: the demo stands without its page
+            waiting.cancel()
+            console.print(
+                f"[yellow]The dashboard did not start on port {settings.web_port} "
+                "(BUREAU_WEB_PORT chooses another).[/yellow]"
+            )
         if keep_running:
             console.print(
                 f"The exchange keeps running on {settings.kafka_bootstrap}; "
@@ -237,4 +261,7 @@ async def run_demo(
                 soft_wrap=True,
             )
             await until_signalled()
+        dashboard.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await dashboard
     return True

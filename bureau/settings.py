@@ -132,6 +132,11 @@ class Settings(BaseSettings):
         default=None,
         description="Where `partners add` writes partners' signing keys and client configs.",
     )
+    statistics_every: float = Field(
+        default=300.0,
+        ge=0,
+        description="Seconds between statistics refreshes (view + open feed); 0: never.",
+    )
     # The dashboard (bureau.web): where it listens and who may see what.
     web_host: str = Field(default="127.0.0.1", description="Address the dashboard listens on.")
     web_port: int = Field(default=8080, ge=0, le=65535, description="Port of the dashboard.")

@@ -138,4 +138,15 @@ class Topics:
 
     def all(self) -> list[str]:
         """Every fixed topic bureau reads or writes, dead letters included."""
-        return [*self.inbound, *(dlq(t) for t in self.inbound), self.matches, *self.changelogs]
+        return [
+            *self.inbound,
+            *(dlq(t) for t in self.inbound),
+            self.matches,
+            *self.changelogs,
+            self.statistics,
+        ]
+
+    @property
+    def statistics(self) -> str:
+        """The open statistics feed (compacted), keyed ``<dimension>:<value>``."""
+        return self._t("statistics")

@@ -13,8 +13,8 @@ from faststream.kafka.annotations import KafkaMessage
 from pydantic import TypeAdapter
 
 from bureau.domain.roles import check_sender
-from bureau.handlers.dead_letter import dead_letter
 from bureau.handlers.decode import InvalidEventError, decode
+from bureau.handlers.middleware import DeadLetter
 from bureau.schemas.applications import application_event
 from bureau.schemas.lectures import lecture_event, specialist_event
 from bureau.schemas.offers import offer_event
@@ -32,10 +32,12 @@ log = structlog.get_logger(__name__)
 Apply = Callable[[Any, Position], Awaitable[None]]
 
 
-def register(broker: KafkaBroker, *, exchange: Exchange, settings: Settings) -> None:
+def register(
+    broker: KafkaBroker, *, exchange: Exchange, settings: Settings, dead_letter: DeadLetter
+) -> None:
     """Subscribe the exchange to the inbound topics: one group per purpose."""
     t = Topics.from_settings(settings)
-    subscribe = _subscriber(broker, settings, exchange.apply)
+    subscribe = _subscriber(broker, settings, exchange.apply, dead_letter)
     # Offers and applications are both keyed by offer id and change one aggregate, the
     # offer's book: one subscriber reads both, and the range assignor gives partition i
     # of each topic to the same worker, so a book has a single writer.
@@ -49,7 +51,7 @@ def register(broker: KafkaBroker, *, exchange: Exchange, settings: Settings) -> 
 
 
 def _subscriber(
-    broker: KafkaBroker, settings: Settings, apply: Apply
+    broker: KafkaBroker, settings: Settings, apply: Apply, dead_letter: DeadLetter
 ) -> Callable[[str, Mapping[str, TypeAdapter[Any]]], None]:
     limit = settings.max_message_bytes
     topics = Topics.from_settings(settings)
@@ -71,7 +73,7 @@ def _subscriber(
                     await apply(event, at)
             except (InvalidEventError, RejectedEventError) as exc:
                 log.warning("dead_lettered", reason=str(exc))
-                await dead_letter(broker, message, str(exc))
+                await dead_letter(message, str(exc))
 
         # NACK_ON_ERROR: the offset is committed only after the handler returned, and a
         # failure rewinds to the message, so nothing is acknowledged before it is applied.

@@ -57,6 +57,7 @@ class View:
     BOOKINGS = "bookings"
     STATISTICS = "statistics"
     ROUND_INPUTS = "round_inputs"
+    DEAD_LETTERS = "dead_letters"
 
 
 class StudentRecord(BaseModel):

@@ -107,7 +107,7 @@ def _cell(value: object) -> str:
 
 def statistics_topic(topics: Topics) -> str:
     """The compacted topic of the open statistics feed."""
-    return f"{topics.prefix}bureau.statistics.v1"
+    return topics.statistics
 
 
 async def publish_statistics(
