@@ -36,6 +36,9 @@ from bureau.app import build_broker
 from bureau.settings import Settings
 
 DELIVERY = frozenset({"version", "seen", "outbox", "parked"})
+SCHEDULED = frozenset({"statistics", "dead_letters"})
+"""Collections written on a schedule or at delivery time (the statistics refresh, the
+operator's list of dead letters with when they happened), not by applying events."""
 """Fields left out of the comparison: how and when events were delivered (a version moves
 on when an event is parked), not what they made of the projections."""
 
@@ -245,7 +248,7 @@ async def canonical_documents(url: str, database: str) -> Canonical:
     try:
         db = client[database]
         out: Canonical = {}
-        for name in sorted(await db.list_collection_names()):
+        for name in sorted(set(await db.list_collection_names()) - SCHEDULED):
             out[name] = {
                 canonical({"_id": doc["_id"]}): canonical(
                     {k: v for k, v in doc.items() if k not in DELIVERY}

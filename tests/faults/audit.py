@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
-from bureau.domain.matching import Offer, Student, suggest, suggestion_id
+from bureau.domain.matching import Offer, Student, suggest, told_id
 from bureau.handlers.dead_letter import ORIGIN, REASON
 from bureau.schemas.common import Level
 from bureau.topics import dlq
@@ -286,11 +286,11 @@ def _audit_notifications(
         if event_id not in bytes_by_id:
             told[pair].append((event_id, float(body["data"]["score"])))
         bytes_by_id[event_id].add(record.value)
-        first = suggestion_id(*pair)
-        # A pair is told under an id derived from it; told again (its score changed
-        # materially) under an id derived from it and the event that changed it.
-        again = {uuid.uuid5(first, e) for e in causes[pair[0]] | causes[pair[1]]}
-        if uuid.UUID(event_id) != first and uuid.UUID(event_id) not in again:
+        # A pair is told under an id derived from it and the versions of both sides (an
+        # aggregate's version counts its applied events, and parked ones it held).
+        versions = [range(1, 2 * len(causes[side]) + 3) for side in pair]
+        derived = {told_id(*pair, vo, vs) for vo in versions[0] for vs in versions[1]}
+        if uuid.UUID(event_id) not in derived:
             v.problem(f"notification {event_id} for {pair}: id not derived from its cause")
     v.notifications = len(bytes_by_id)
     v.redelivered = len(records) - sum(len(b) for b in bytes_by_id.values())
