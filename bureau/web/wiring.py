@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
@@ -43,10 +44,16 @@ async def wiring_from_settings(settings: Settings) -> AsyncIterator[Wiring]:
     follower = TableFollower(
         settings.kafka_bootstrap, topics, tables.apply, client=aiokafka_security(settings)
     )
-    await follower.restore()
     queries = Queries(store=store, tables=tables, top_k=settings.top_k)
+    restored = asyncio.Lock()
+    following: list[bool] = []
 
     async def shortlist(offer_id: str) -> Sequence[Suggestion]:
+        # Restored on first use: the other pages need no broker.
+        async with restored:
+            if not following:
+                await follower.restore()
+                following.append(True)
         return queries.shortlist(offer_id)
 
     async def redrive_topic(topic: str) -> int:

@@ -96,7 +96,10 @@ async def play(
     levels = ("mbo-4", "hbo", "wo")
     await loop.send(
         t.organisations,
-        [events.organisation(s.school_id, levels=(s.level,)) for s in schools],
+        [
+            events.organisation(COORDINATOR, "coordinator"),
+            *(events.organisation(s.school_id, levels=(s.level,)) for s in schools),
+        ],
     )
     per_offer = max(1, -(-sum(s.placed for s in schools) // offers)) + 2
     await loop.send(t.offers, [_offer(n, levels, per_offer, vocabulary) for n in range(offers)])
