@@ -89,9 +89,10 @@ def embedded_infrastructure(settings: Settings, workdir: Path | None = None) -> 
                 ensure_kafka()
                 kafka = stack.enter_context(run_kafka(workdir / "kafka" if workdir else None))
             _say(f"• Kafka ready on {kafka.bootstrap} in {kafka.startup_seconds:.1f} s")
-            # Authentication and ACLs are on: bureau's principal gets its ACLs and key.
             settings = settings.model_copy(update=kafka.settings_update())
-            partners.provision_bureau(settings)
+            if settings.kafka_security_protocol != "PLAINTEXT":
+                # Authentication and ACLs are on: bureau's principal gets its ACLs and key.
+                partners.provision_bureau(settings)
         if "BUREAU_MONGO_URL" not in os.environ:
             with console.status("Store: preparing FerretDB (built on the first run only)…"):
                 ensure_ferretdb()
