@@ -117,6 +117,7 @@ def wire(
         if settings.metrics_port
         else None,
         signer=bureau_signer(settings),
+        tracer=tracer_provider.get_tracer("bureau.publisher") if tracer_provider else None,
     )
     publisher.known.update(topics.all())
     tables = Tables()

@@ -20,6 +20,7 @@ from aiokafka.errors import (
 )
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from opentelemetry import propagate
+from opentelemetry.trace import SpanKind, Tracer
 
 from bureau.security.signing import signed_headers
 
@@ -175,6 +176,7 @@ class KafkaPublisher:
         client: Mapping[str, Any] | None = None,
         on_sent: Callable[[str, bytes | None], None] | None = None,
         signer: tuple[str, Ed25519PrivateKey] | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         """Publish to ``bootstrap``; ``ensure(topic)`` creates a topic not seen before.
 
@@ -184,6 +186,7 @@ class KafkaPublisher:
         """
         self.bootstrap, self._client = bootstrap, dict(client or {})
         self._ensure, self._on_sent, self.signer = ensure, on_sent, signer
+        self._tracer = tracer
         self.known: set[str] = set()
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
@@ -196,17 +199,22 @@ class KafkaPublisher:
                 await self._ensure(topic)
             self.known.add(topic)
         producer = await self._started()
-        # The trace of the message being handled travels on in the record's headers.
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)
-        headers = [*_HEADERS, *((k, v.encode()) for k, v in carrier.items())]
-        if self.signer is not None and value is not None:
-            headers.extend(signed_headers(*self.signer, key, value))
-        try:
-            await producer.send_and_wait(topic, value, key=key, headers=headers)
-        except _BROKEN as exc:
-            await self._replace(producer, exc)
-            raise ProducerReplacedError(f"producer replaced after {exc!r}") from exc
+        with contextlib.ExitStack() as span:
+            if self._tracer is not None:
+                span.enter_context(
+                    self._tracer.start_as_current_span(f"{topic} publish", kind=SpanKind.PRODUCER)
+                )
+            # The trace of the message being handled travels on in the record's headers.
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            headers = [*_HEADERS, *((k, v.encode()) for k, v in carrier.items())]
+            if self.signer is not None and value is not None:
+                headers.extend(signed_headers(*self.signer, key, value))
+            try:
+                await producer.send_and_wait(topic, value, key=key, headers=headers)
+            except _BROKEN as exc:
+                await self._replace(producer, exc)
+                raise ProducerReplacedError(f"producer replaced after {exc!r}") from exc
         if self._on_sent is not None:
             self._on_sent(topic, value)
 
