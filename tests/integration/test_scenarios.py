@@ -177,11 +177,12 @@ async def test_haarlem_makathon_takes_a_mixed_team_and_dead_letters_one_without_
         events.student("hl-02", school_id="inholland", level="hbo", region="2015"),
         events.student("hl-04", school_id="tu-delft", level="wo", region="2628"),
         events.student("hl-06", school_id="tu-delft", level="wo", region="2628"),
+        events.student("hl-07", school_id="tu-delft", level="wo", region="2628"),
     ]
     no_mbo = events.team(
         "pwn-makathon-2027",
         "team-beach",
-        (("hl-04", "wo"), ("hl-06", "wo")),
+        (("hl-04", "wo"), ("hl-06", "wo"), ("hl-07", "wo")),
         source="tu-delft",
     )
     proposed = "pwn-makathon-2027-bureau"
