@@ -123,7 +123,19 @@ CATALOG: tuple[Channel, ...] = (
         "offer, request or question id",
         "bureau",
         "Match suggestions with reasons: students and offers, specialists and lecture "
-        "requests, schools and research questions; ids derive from the pair.",
+        "requests, schools and research questions; bureau's own log (only bureau reads it). "
+        "Ids derive from the pair and the versions of both sides.",
+        (MatchSuggested, LectureMatchSuggested, ResearchMatchSuggested),
+        inbound=False,
+    ),
+    Channel(
+        "suggestions",
+        "bureau.suggestions.{party_id}.v1",
+        "offer, request or question id",
+        "bureau",
+        "The suggestions one company or school may read (a copy of those on "
+        "bureau.matches.v1 that name it); one topic per party, so access is granted per "
+        "party.",
         (MatchSuggested, LectureMatchSuggested, ResearchMatchSuggested),
         inbound=False,
     ),
