@@ -122,6 +122,7 @@ def wire(
     publisher.known.update(topics.all())
     tables = Tables()
     follower = TableFollower(settings.kafka_bootstrap, topics, tables.apply, client=security)
+    publisher.on_written = follower.written
     exchange = Exchange(
         store=store,
         publish=publish(broker) if publish else publisher,

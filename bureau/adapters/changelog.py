@@ -40,6 +40,7 @@ class TableFollower:
         self._task: asyncio.Task[None] | None = None
         self._moved = asyncio.Condition()
         self._positions: dict[TopicPartition, int] = {}
+        self._own: dict[TopicPartition, set[int]] = {}
         self.records = 0
 
     async def restore(self, progress: Progress | None = None) -> float:
@@ -50,6 +51,9 @@ class TableFollower:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=5000,
+            # A barrier waits for records just written: an idle fetch must not sit on the
+            # broker for the default 500 ms before it sees them.
+            fetch_max_wait_ms=20,
             **self._client,
         )
         await consumer.start()
@@ -95,8 +99,22 @@ class TableFollower:
             await self._consumer.stop()
             self._consumer = None
 
+    def written(self, topic: str, partition: int, offset: int) -> None:
+        """Note a record this process wrote (and applied to its tables already)."""
+        tp = TopicPartition(topic, partition)
+        if tp in self._own or topic in self._tables:
+            self._own.setdefault(tp, set()).add(offset)
+
     def _reached(self, end: Mapping[TopicPartition, int]) -> bool:
-        return all(self._positions.get(tp, 0) >= offset for tp, offset in end.items())
+        # Our own records are in our tables already (write-through): a barrier waits only
+        # for the records of other workers.
+        for tp, offset in end.items():
+            position = self._positions.get(tp, 0)
+            if position < offset:
+                own = self._own.get(tp, set())
+                if not all(o in own for o in range(position, offset)):
+                    return False
+        return True
 
     async def _poll(self) -> None:
         assert self._consumer is not None
@@ -107,7 +125,9 @@ class TableFollower:
                 self._apply(table, record.key.decode(), record.value)
             self.records += len(records)
         for tp in self._partitions:
-            self._positions[tp] = await self._consumer.position(tp)
+            self._positions[tp] = position = await self._consumer.position(tp)
+            if own := self._own.get(tp):
+                own.difference_update({o for o in own if o < position})
         async with self._moved:
             self._moved.notify_all()
 

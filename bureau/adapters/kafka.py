@@ -187,6 +187,8 @@ class KafkaPublisher:
         self.bootstrap, self._client = bootstrap, dict(client or {})
         self._ensure, self._on_sent, self.signer = ensure, on_sent, signer
         self._tracer = tracer
+        self.on_written: Callable[[str, int, int], None] | None = None
+        """Told where each record went (the table follower skips our own)."""
         self.known: set[str] = set()
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
@@ -211,12 +213,14 @@ class KafkaPublisher:
             if self.signer is not None and value is not None:
                 headers.extend(signed_headers(*self.signer, key, value))
             try:
-                await producer.send_and_wait(topic, value, key=key, headers=headers)
+                written = await producer.send_and_wait(topic, value, key=key, headers=headers)
             except _BROKEN as exc:
                 await self._replace(producer, exc)
                 raise ProducerReplacedError(f"producer replaced after {exc!r}") from exc
         if self._on_sent is not None:
             self._on_sent(topic, value)
+        if self.on_written is not None:
+            self.on_written(topic, written.partition, written.offset)
 
     async def _started(self) -> AIOKafkaProducer:
         async with self._lock:
