@@ -52,6 +52,11 @@ class Students:
             return self.ctx.matcher.for_student(student, before, version, event.occurred_at)
 
         def follow(stored: Stored | None, decision: Applied[StudentRecord]) -> list[Document]:
+            old = None if is_erased(stored) else state_of(StudentRecord, stored)
+            if old is not None and old.profile == profile:
+                # The same profile again: nothing others match on changed, so no new
+                # version for them (a pair's id derives from the versions of its sides).
+                return []
             version = (stored.version if stored else 0) + 1
             body = {"profile": profile.model_dump(mode="json")}
             return [
@@ -71,7 +76,7 @@ class Students:
             fields=student_fields,
             follow=follow,
         )
-        if isinstance(result, Done):
+        if isinstance(result, Done) and result.outbox:
             before, version = result.before, (result.before.version if result.before else 0) + 1
             await self.ctx.matched(result, mark, lambda: suggestions(before, version))
 

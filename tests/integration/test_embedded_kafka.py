@@ -22,13 +22,14 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def kafka() -> Iterator[EmbeddedKafka]:
-    with run_kafka() as broker:
+    # Secured, so aiokafka and FastStream are shown to work with SCRAM and the authorizer.
+    with run_kafka(security=True) as broker:
         SECURITY.update(aiokafka_security(Settings(**broker.settings_update()), admin=True))  # type: ignore[arg-type]
         yield broker
 
 
 SECURITY: dict[str, Any] = {}
-"""The admin's client kwargs on the module's broker (security is on by default)."""
+"""The admin's client kwargs on the module's (secured) broker."""
 
 
 def _topic() -> str:
