@@ -32,7 +32,8 @@ from bureau.topics import Topics
 
 
 @contextlib.contextmanager
-def _infrastructure() -> Iterator[tuple[str, str]]:
+def infrastructure() -> Iterator[tuple[str, str]]:
+    """Kafka and the store from BUREAU_* settings, or started embedded for the run."""
     kafka, mongo = os.environ.get("BUREAU_KAFKA_BOOTSTRAP"), os.environ.get("BUREAU_MONGO_URL")
     if kafka and mongo:
         yield kafka, mongo
@@ -123,7 +124,7 @@ async def _run(bootstrap: str, url: str, students: int, places: int, prefs: int)
 def main() -> None:
     """Run the benchmark with sizes from the command line."""
     students, places, prefs = (int(a) for a in (sys.argv[1:4] or ("50000", "5000", "10")))
-    with _infrastructure() as (bootstrap, url):
+    with infrastructure() as (bootstrap, url):
         asyncio.run(_run(bootstrap, url, students, places, prefs))
 
 

@@ -21,14 +21,13 @@ import asyncio
 import contextlib
 import gc
 import json
-import os
 import random
 import statistics
 import sys
 import time
 import tracemalloc
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -36,6 +35,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pymongo import AsyncMongoClient, ReplaceOne
 
 from bench import events
+from bench.round_store import infrastructure
 from bureau.adapters.changelog import TableFollower
 from bureau.adapters.counting import CountingStore
 from bureau.adapters.kafka import ensure_topics
@@ -172,21 +172,6 @@ def _applications(
 
 
 # --- 2. end to end on real Kafka ---------------------------------------------------
-
-
-@contextlib.contextmanager
-def _infrastructure() -> Iterator[tuple[str, str]]:
-    kafka, mongo = os.environ.get("BUREAU_KAFKA_BOOTSTRAP"), os.environ.get("BUREAU_MONGO_URL")
-    if kafka and mongo:
-        yield kafka, mongo
-        return
-    from bureau.embedded.ferretdb import ensure_ferretdb, run_ferretdb
-    from bureau.embedded.kafka import ensure_kafka, run_kafka
-
-    ensure_kafka()
-    ensure_ferretdb()
-    with run_kafka() as k, run_ferretdb() as f:
-        yield k.bootstrap, f.url
 
 
 def _settings(bootstrap: str, url: str) -> Settings:
@@ -485,7 +470,7 @@ def main() -> None:
     """Run every section."""
     configure_logging(Settings(log_level="WARNING", log_format="console"))
     asyncio.run(service_figures())
-    with _infrastructure() as (bootstrap, url):
+    with infrastructure() as (bootstrap, url):
         asyncio.run(kafka_figures(bootstrap, url))
 
 
