@@ -41,6 +41,8 @@ class TableFollower:
         self._moved = asyncio.Condition()
         self._positions: dict[TopicPartition, int] = {}
         self._own: dict[TopicPartition, set[int]] = {}
+        self.patience = 15.0
+        """Seconds a barrier waits for other workers' records before matching anyway."""
         self.records = 0
 
     async def restore(self, progress: Progress | None = None) -> float:
@@ -84,10 +86,16 @@ class TableFollower:
         consumer = self._consumer
         if consumer is None:
             return
-        end = await consumer.end_offsets(self._partitions)
-        # Generous: the follower reads what is already on the broker, even on a busy machine.
-        async with asyncio.timeout(120), self._moved:
-            await self._moved.wait_for(lambda: self._reached(end))
+        try:
+            # Bounded: a barrier that cannot be met must not hold a partition. Past it,
+            # matching goes on with the tables as they are (at worst a racing pair is
+            # told by the other side only), and says so.
+            async with asyncio.timeout(self.patience):
+                end = await consumer.end_offsets(self._partitions)
+                async with self._moved:
+                    await self._moved.wait_for(lambda: self._reached(end))
+        except TimeoutError:
+            log.warning("tables_barrier_timed_out", seconds=self.patience)
 
     async def stop(self) -> None:
         """Stop following."""
