@@ -16,6 +16,7 @@ import structlog
 from bureau.domain.statistics import Row
 from bureau.topics import Topics
 from bureau.web import Wiring, create_app
+from bureau.web import app as web_app
 from bureau.web.access import Access, credential
 from bureau.web.cache import CachedReadModel
 from bureau.web.charts import Bar, Segment, bar_chart
@@ -324,9 +325,12 @@ async def test_the_redrive_button_calls_redrive_for_a_known_dead_letter_topic(
 
 
 async def test_requests_are_logged_by_route_pattern_never_by_path(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with structlog.testing.capture_logs() as logs:
+        # A logger cached by an earlier configure_logging (other tests) would bypass the
+        # capture: the page logs through a fresh one.
+        monkeypatch.setattr(web_app, "log", structlog.get_logger("bureau.web.app"))
         await client.get("/schools/roc-a", headers=_bearer("roc-token"))
     entries: list[MutableMapping[str, Any]] = [e for e in logs if e["event"] == "web_request"]
     assert [e["route"] for e in entries] == ["/schools/{school_id}"]
