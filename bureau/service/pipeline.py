@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import structlog
 
 from bureau.adapters.store import Document, Store, Stored
-from bureau.domain.decisions import Applied, Parked, Rejected
+from bureau.domain.decisions import Applied, Parked, Rejected, check_same_body
 from bureau.schemas.envelope import Envelope
 from bureau.schemas.identity import aggregate_id, event_digest
 
@@ -83,18 +83,13 @@ Decide = Callable[[Stored | None], Applied[Any] | Rejected | Parked]
 Follow = Callable[[Stored | None, Applied[Any]], Sequence[Document]]
 
 
-def digest(event: Envelope) -> str:
-    """A short digest of an event's canonical body, to tell a reused id from a redelivery."""
-    return event_digest(event)[:16]
-
-
 def recognise(seen: Document, event: Envelope, at: Position | None) -> bool | None:
     """True: applied before; None: new; raises if the id was used for another body."""
     event_id = str(event.event_id)
     for entry in seen.get("recent", ()):
         if entry["id"] == event_id:
-            if entry["h"] != digest(event):
-                raise RejectedEventError("event id reused with a different body")
+            if refused := check_same_body(event, entry["h"]):
+                raise RejectedEventError(refused.reason)
             return True
     if at is not None:
         for mark in seen.get("marks", ()):
@@ -105,7 +100,10 @@ def recognise(seen: Document, event: Envelope, at: Position | None) -> bool | No
 
 def remember(seen: Document, events: Sequence[Envelope], at: Position | None) -> Document:
     """The seen-record after applying ``events`` (the cause first) from ``at``."""
-    recent = [*seen.get("recent", ()), *({"id": str(e.event_id), "h": digest(e)} for e in events)]
+    recent = [
+        *seen.get("recent", ()),
+        *({"id": str(e.event_id), "h": event_digest(e)} for e in events),
+    ]
     marks = [
         m
         for m in seen.get("marks", ())

@@ -235,3 +235,12 @@ async def test_the_counting_store_sees_a_query_on_the_event_path() -> None:
     store = CountingStore(InMemoryStore(), allow=frozenset())
     with pytest.raises(QueryOnEventPathError):
         await store.find("students", {"consent": True})
+
+
+async def test_a_reused_event_id_with_another_body_is_refused(world: World) -> None:
+    first = events.student("s-1")
+    await world.send(first)
+    await world.send(first)  # a redelivery: the same body, nothing happens
+    other = {**events.student("s-1", skills=("excel",)), "event_id": first["event_id"]}
+    with pytest.raises(RejectedEventError, match="applied before with a different body"):
+        await world.send(other)
