@@ -11,11 +11,16 @@ from bureau.schemas.catalog import CATALOG
 from bureau.schemas.examples import EXAMPLES
 
 VERSION = "0.1.0"
+PARAMETERS = {
+    "school_id": "The school's organisation id.",
+    "party_id": "The organisation id of the company or school the suggestions name.",
+}
+"""The address parameters of per-party channels."""
 
 
 def document() -> dict[str, Any]:
     """Build the AsyncAPI document as a JSON-ready dict."""
-    models = sorted({m for c in CATALOG for m in c.messages}, key=lambda m: m.__name__)
+    models = sorted({m for c in CATALOG for m in c.payloads}, key=lambda m: m.__name__)
     _, top = models_json_schema(
         [(m, "validation") for m in models], ref_template="#/components/schemas/{model}"
     )
@@ -26,17 +31,24 @@ def document() -> dict[str, Any]:
             "address": c.address,
             "description": f"{c.description} Key: {c.key}. Published by {c.publishers}.",
             "messages": {
-                m.__name__: {"$ref": f"#/components/messages/{m.__name__}"} for m in c.messages
+                m.__name__: {"$ref": f"#/components/messages/{m.__name__}"} for m in c.payloads
             },
         }
-        if "{school_id}" in c.address:
-            channel["parameters"] = {"school_id": {"description": "The school's organisation id."}}
+        if c.compacted:
+            channel["bindings"] = {
+                "kafka": {
+                    "topicConfiguration": {"cleanup.policy": ["compact"]},
+                    "bindingVersion": "0.5.0",
+                }
+            }
+        if parameters := {p: d for p, d in PARAMETERS.items() if f"{{{p}}}" in c.address}:
+            channel["parameters"] = {p: {"description": d} for p, d in parameters.items()}
         channels[c.name] = channel
         operations[f"{'receive' if c.inbound else 'send'}_{c.name}"] = {
             "action": "receive" if c.inbound else "send",
             "channel": {"$ref": f"#/channels/{c.name}"},
             "messages": [
-                {"$ref": f"#/channels/{c.name}/messages/{m.__name__}"} for m in c.messages
+                {"$ref": f"#/channels/{c.name}/messages/{m.__name__}"} for m in c.payloads
             ],
         }
     messages = {
@@ -81,13 +93,15 @@ def render_markdown() -> str:
         "| --- | --- | --- | --- |",
     ]
     for c in CATALOG:
-        names = ", ".join(f"[`{m.__name__}`](#{m.__name__.lower()})" for m in c.messages)
+        names = ", ".join(f"[`{m.__name__}`](#{m.__name__.lower()})" for m in c.payloads)
         lines.append(f"| `{c.address}` | {c.key} | {c.publishers} | {names} |")
     lines += [
         "",
         "Every event travels in the same envelope (`event_id`, `event_type`, `occurred_at` "
         "in UTC, `source`, `schema_version`, optional `correlation_id`) with its payload "
-        "in `data`. Rejected messages go to `<topic>.dlq` with their original bytes.",
+        "in `data`. Rejected messages go to `<topic>.dlq` with their original bytes. "
+        "The statistics feed is the exception: its records are plain rows "
+        "([open-data.md](open-data.md)), not events.",
         "",
         "Messages are read strictly. Numbers and booleans are JSON numbers and booleans "
         '(`"2"` or `true` is no capacity); ids, dates, instants and enum values are JSON '
@@ -98,7 +112,7 @@ def render_markdown() -> str:
         "preferences or a team. A record's key is the id the table names for its topic.",
     ]
     for c in CATALOG:
-        for m in c.messages:
+        for m in c.payloads:
             lines += [
                 "",
                 f"## {m.__name__}",

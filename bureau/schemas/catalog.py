@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import BaseModel
+
 from bureau.schemas import applications as app
 from bureau.schemas import lectures, offers, organisations, research, rounds, students
 from bureau.schemas.envelope import Envelope
 from bureau.schemas.matches import LectureMatchSuggested, MatchSuggested, ResearchMatchSuggested
 from bureau.schemas.outcomes import PlacementOutcome
+from bureau.schemas.statistics import StatisticsRow
 
 
 @dataclass(frozen=True)
 class Channel:
-    """A topic (``{school_id}`` stands for one school's id) and what travels on it."""
+    """A topic (``{school_id}`` stands for one school's id) and what travels on it.
+
+    ``messages`` are events in the envelope; ``records`` are plain rows (the statistics
+    feed's); a ``compacted`` topic keeps the latest record per key.
+    """
 
     name: str
     address: str
@@ -22,6 +29,13 @@ class Channel:
     description: str
     messages: tuple[type[Envelope], ...]
     inbound: bool = True
+    compacted: bool = False
+    records: tuple[type[BaseModel], ...] = ()
+
+    @property
+    def payloads(self) -> tuple[type[BaseModel], ...]:
+        """Everything that travels on the topic: events, then records."""
+        return (*self.messages, *self.records)
 
 
 CATALOG: tuple[Channel, ...] = (
@@ -41,6 +55,7 @@ CATALOG: tuple[Channel, ...] = (
         "the student's school",
         "Pseudonymous student profiles; least data; erasure.",
         (students.StudentRegistered, students.StudentProfileUpdated, students.StudentErased),
+        compacted=True,
     ),
     Channel(
         "offers",
@@ -148,5 +163,18 @@ CATALOG: tuple[Channel, ...] = (
         "access can be granted per school.",
         (PlacementOutcome,),
         inbound=False,
+    ),
+    Channel(
+        "statistics",
+        "bureau.statistics.v1",
+        "`<dimension>:<value>`, e.g. `theme:cybersecurity`",
+        "bureau",
+        "The open statistics feed: a region's aggregate figures per region, theme, level "
+        "and school, small groups suppressed (docs/open-data.md). Compacted: the latest "
+        "record per key is the group's current row; a tombstone removes a group.",
+        (),
+        inbound=False,
+        compacted=True,
+        records=(StatisticsRow,),
     ),
 )

@@ -1,4 +1,4 @@
-"""One example of every event, for the AsyncAPI document and the README (validated in tests)."""
+"""One example of every event and record, for the AsyncAPI document (validated in tests)."""
 
 from __future__ import annotations
 
@@ -329,4 +329,18 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "end": "2027-06-30",
         },
     ),
+    "StatisticsRow": {
+        "schema": "bureau.statistics/1",
+        "dimension": "level",
+        "value": "mbo-4",
+        "places_offered": None,
+        "places_filled": None,
+        "students": 240,
+        "students_placed": 96,
+        "placement_rate": 0.4,
+        "median_days_to_placement": 12.5,
+        "continued_mbo_to_hbo": 7,
+        "female_share_of_placed": None,
+        "suppressed": ["female_share_of_placed"],
+    },
 }

@@ -18,10 +18,10 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from bureau.domain.statistics import MIN_GROUP, Row
+from bureau.schemas.statistics import SCHEMA, StatisticsRow
 from bureau.service import Publish
 from bureau.topics import Topics
 
-SCHEMA = "bureau.statistics/1"
 STUDENT_DIMENSIONS = frozenset({"level", "school"})
 STUDENT_FIGURES = (
     "students_placed",
@@ -48,6 +48,12 @@ class PublicRow:
     def is_suppressed(self, figure: str) -> bool:
         """Whether ``figure`` was withheld."""
         return figure in self.suppressed
+
+    def record(self) -> StatisticsRow:
+        """The row as the feed's record (the schema in the AsyncAPI document)."""
+        return StatisticsRow.model_validate(
+            {"schema": SCHEMA, **asdict(self.row), "suppressed": self.suppressed}
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The row as JSON-ready values."""
@@ -122,7 +128,7 @@ async def publish_statistics(
     sent = 0
     keys = set()
     for r in public(rows):
-        body = json.dumps({"schema": SCHEMA, **r.as_dict()}, sort_keys=True).encode()
+        body = json.dumps(r.record().wire(), sort_keys=True).encode()
         await publish(topic, r.key.encode(), body)
         keys.add(r.key)
         sent += 1

@@ -10,7 +10,7 @@ from bureau.schemas.catalog import CATALOG
 from bureau.schemas.examples import EXAMPLES
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-MODELS = {m.__name__: m for c in CATALOG for m in c.messages}
+MODELS = {m.__name__: m for c in CATALOG for m in c.payloads}
 
 
 def test_the_committed_asyncapi_document_matches_the_code() -> None:
@@ -25,4 +25,4 @@ def test_every_event_in_the_catalog_has_exactly_one_example() -> None:
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_example_is_a_valid_event(name: str) -> None:
     event = TypeAdapter(MODELS[name]).validate_python(EXAMPLES[name])
-    assert event.event_type == name
+    assert getattr(event, "event_type", name) == name  # the statistics row has none
