@@ -24,11 +24,12 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
 from bureau.domain.matching import Suggestion
+from bureau.schemas.outcomes import PlacementStatus
 from bureau.web import pages
 from bureau.web.access import Access, AccessError
 from bureau.web.feed import as_csv, as_json, public
 from bureau.web.lag import GroupLag
-from bureau.web.queries import ReadModel
+from bureau.web.queries import OfferFilter, ReadModel
 
 log = structlog.get_logger(__name__)
 
@@ -36,7 +37,6 @@ Shortlist = Callable[[str], Awaitable[Sequence[Suggestion]]]
 Lag = Callable[[], Awaitable[list[GroupLag]]]
 Redrive = Callable[[str], Awaitable[int]]
 Auth = Annotated[str | None, Header(alias="Authorization")]
-OFFERS_LISTED = 200
 
 
 @dataclass(kw_only=True)
@@ -107,9 +107,24 @@ def create_app(wiring: Wiring) -> FastAPI:
         return render(request, "overview.html", **pages.overview(rows))
 
     @app.get("/offers", response_class=HTMLResponse)
-    async def offers(request: Request) -> HTMLResponse:
-        listed = await wiring.read.offers(OFFERS_LISTED)
-        return render(request, "offers.html", offers=listed, limit=OFFERS_LISTED)
+    async def offers(
+        request: Request,
+        company: pages.QueryId = None,
+        region: pages.QueryId = None,
+        page: pages.PageNumber = 1,
+    ) -> HTMLResponse:
+        listed = await wiring.read.offers(OfferFilter(company=company, region=region), page)
+        regions = [r.value for r in await wiring.read.statistics() if r.dimension == "region"]
+        return render(
+            request,
+            "offers.html",
+            offers=listed,
+            pager=pages.pager(request, listed),
+            company=company,
+            region=region,
+            companies=await wiring.read.companies(),
+            regions=regions,
+        )
 
     @app.get("/offers/{offer_id}", response_class=HTMLResponse)
     async def offer(request: Request, offer_id: pages.Id, authorization: Auth = None) -> Any:
@@ -140,10 +155,23 @@ def create_app(wiring: Wiring) -> FastAPI:
         return render(request, "lectures.html", lectures=await wiring.read.lectures())
 
     @app.get("/schools/{school_id}", response_class=HTMLResponse)
-    async def school(request: Request, school_id: pages.Id, authorization: Auth = None) -> Any:
+    async def school(
+        request: Request,
+        school_id: pages.Id,
+        authorization: Auth = None,
+        status: PlacementStatus | None = None,
+        page: pages.PageNumber = 1,
+    ) -> Any:
         wiring.access.require_school(authorization, school_id)
-        view = await wiring.read.school(school_id)
-        return render(request, "school.html", school=view, chart=pages.status_chart(view))
+        view = await wiring.read.school(school_id, status.value if status else None, page)
+        return render(
+            request,
+            "school.html",
+            school=view,
+            chart=pages.school_chart(view),
+            pager=pages.pager(request, view.outcomes),
+            statuses=[s.value for s in PlacementStatus],
+        )
 
     @app.get("/operator", response_class=HTMLResponse)
     async def operator(request: Request, authorization: Auth = None, redriven: str = "") -> Any:

@@ -16,7 +16,9 @@ from bureau.domain.statistics import Row
 from bureau.web.queries import (
     DeadLetterGroup,
     LectureView,
+    OfferFilter,
     OfferView,
+    Page,
     QuestionView,
     ReadModel,
     RoundView,
@@ -56,9 +58,13 @@ class CachedReadModel:
         """Cached ``statistics``."""
         return await self._get("statistics", self.inner.statistics)
 
-    async def offers(self, limit: int = 200) -> list[OfferView]:
+    async def offers(self, which: OfferFilter, page: int = 1) -> Page[OfferView]:
         """Cached ``offers``."""
-        return await self._get(("offers", limit), lambda: self.inner.offers(limit))
+        return await self._get(("offers", which, page), lambda: self.inner.offers(which, page))
+
+    async def companies(self) -> list[str]:
+        """Cached ``companies``."""
+        return await self._get("companies", self.inner.companies)
 
     async def offer(self, offer_id: str) -> OfferView | None:
         """Cached ``offer``."""
@@ -80,9 +86,11 @@ class CachedReadModel:
         """Cached ``lectures``."""
         return await self._get("lectures", self.inner.lectures)
 
-    async def school(self, school_id: str) -> SchoolView:
+    async def school(self, school_id: str, status: str | None = None, page: int = 1) -> SchoolView:
         """Cached ``school``."""
-        return await self._get(("school", school_id), lambda: self.inner.school(school_id))
+        return await self._get(
+            ("school", school_id, status, page), lambda: self.inner.school(school_id, status, page)
+        )
 
     async def dead_letters(self) -> list[DeadLetterGroup]:
         """Cached ``dead_letters``."""

@@ -5,16 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import Path
+from fastapi import Path, Query, Request
 from markupsafe import Markup
 
 from bureau.web.charts import Bar, Segment, bar_chart
 from bureau.web.feed import PublicRow
-from bureau.web.queries import RoundView, SchoolView
+from bureau.web.queries import Page, RoundView, SchoolView
 
-Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+Id = Annotated[str, Path(min_length=1, max_length=64, pattern=ID_PATTERN)]
 """An identifier in a path, as the wire schemas allow them."""
+QueryId = Annotated[str | None, Query(min_length=1, max_length=64, pattern=ID_PATTERN)]
+"""An identifier as a query parameter (a filter), optional."""
+PageNumber = Annotated[int, Query(ge=1, le=1000)]
+"""Which page of a list; a page costs the store its number times the page size."""
 
 
 @dataclass(frozen=True)
@@ -199,11 +205,41 @@ def round_chart(r: RoundView) -> Markup | None:
     )
 
 
-def status_chart(school: SchoolView) -> Markup:
-    """A school's applications per status."""
+def school_chart(school: SchoolView) -> Markup:
+    """A school's students, placed and not (as of the last statistics refresh)."""
     return bar_chart(
-        f"Applications of {school.school_id} per status",
-        [Bar(s, (Segment(n, "rate"),), str(n)) for s, n in school.by_status.items()],
+        f"Students of {school.school_id}",
+        [
+            Bar("placed", (Segment(school.placed, "filled"),), str(school.placed)),
+            Bar(
+                "not placed",
+                (Segment(school.students - school.placed, "open"),),
+                str(school.students - school.placed),
+            ),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Pager:
+    """Links to the previous and next page of a list (None where there is none)."""
+
+    number: int
+    previous: str | None
+    next: str | None
+
+
+def pager(request: Request, page: Page[Any]) -> Pager:
+    """The pager of ``page``, keeping the request's other query parameters."""
+
+    def link(number: int) -> str:
+        query = {k: v for k, v in request.query_params.items() if k != "page"}
+        return "?" + urlencode({**query, "page": number} if number > 1 else query)
+
+    return Pager(
+        page.number,
+        link(page.number - 1) if page.number > 1 else None,
+        link(page.number + 1) if page.more else None,
     )
 
 
@@ -215,4 +251,15 @@ def _percent(value: float) -> str:
     return f"{100 * value:.1f} %"
 
 
-__all__ = ["Cell", "Figure", "Id", "overview", "round_chart", "status_chart"]
+__all__ = [
+    "Cell",
+    "Figure",
+    "Id",
+    "PageNumber",
+    "Pager",
+    "QueryId",
+    "overview",
+    "pager",
+    "round_chart",
+    "school_chart",
+]

@@ -9,11 +9,11 @@ one serves unit tests.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from bureau.domain.collaboration import LectureBooking, Question
@@ -21,7 +21,30 @@ from bureau.domain.round import Round
 from bureau.domain.statistics import Row
 
 Doc = dict[str, Any]
-PLACED = ("offered", "accepted", "confirmed", "completed")
+T = TypeVar("T")
+PAGE_SIZE = 50
+"""Rows per page of a list: what one request reads at most (times the page number)."""
+LISTED = 200
+"""At most this many rounds, questions or lecture requests are listed."""
+DEAD_LETTERS_READ = 5000
+"""Dead letters counted per operator page, at most."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Page(Generic[T]):
+    """One page of a list, and whether another follows."""
+
+    items: tuple[T, ...]
+    number: int = 1
+    more: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferFilter:
+    """Which open offers a list shows: all, or one company's, or one region's."""
+
+    company: str | None = None
+    region: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,17 +132,22 @@ class OutcomeView:
 
 @dataclass(frozen=True, kw_only=True)
 class SchoolView:
-    """A school's own students and their outcomes; ``students`` as of the last statistics."""
+    """A school's figures (as last refreshed) and one page of its students' applications."""
 
     school_id: str
-    students: int
-    by_status: Mapping[str, int]
-    outcomes: tuple[OutcomeView, ...]
+    figures: Row | None
+    status: str | None
+    outcomes: Page[OutcomeView]
+
+    @property
+    def students(self) -> int:
+        """Students registered at the last statistics refresh."""
+        return (self.figures.students or 0) if self.figures else 0
 
     @property
     def placed(self) -> int:
-        """Students with at least one placement."""
-        return len({o.student_id for o in self.outcomes if o.status in PLACED})
+        """Students with a confirmed or completed placement at the last refresh."""
+        return (self.figures.students_placed or 0) if self.figures else 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,8 +167,12 @@ class ReadModel(Protocol):
         """Every group's figures as last refreshed, sorted (not yet suppressed)."""
         ...
 
-    async def offers(self, limit: int = 200) -> list[OfferView]:
-        """Offers not withdrawn, newest id last, at most ``limit``."""
+    async def offers(self, which: OfferFilter, page: int = 1) -> Page[OfferView]:
+        """One page of the open offers ``which`` selects, in id order within the page."""
+        ...
+
+    async def companies(self) -> list[str]:
+        """The ids of the registered companies, sorted."""
         ...
 
     async def offer(self, offer_id: str) -> OfferView | None:
@@ -163,8 +195,8 @@ class ReadModel(Protocol):
         """Every guest-lecture request with its booking."""
         ...
 
-    async def school(self, school_id: str) -> SchoolView:
-        """One school's students and their outcomes."""
+    async def school(self, school_id: str, status: str | None = None, page: int = 1) -> SchoolView:
+        """One school's figures and a page of its applications (of one ``status``, or all)."""
         ...
 
     async def dead_letters(self) -> list[DeadLetterGroup]:
@@ -186,15 +218,30 @@ class MongoReadModel:
         """Close the client's connections."""
         await self._client.close()
 
+    # FerretDB (the SQLite backend) pushes equality filters down to SQL but decodes every
+    # document a query returns, skips or sorts, projections included. So every query below
+    # filters by equality and is limited, never sorted by the store (the sort is done
+    # here, on the page), and the only unbounded reads are of small views.
+
     async def statistics(self) -> list[Row]:
         """Every group's figures, as the statistics view holds them (sorted)."""
         rows = [_row(d) async for d in self.db["statistics"].find({})]
         return sorted(rows, key=lambda r: (r.dimension, r.value))
 
-    async def offers(self, limit: int = 200) -> list[OfferView]:
-        """Offers not withdrawn, in id order, at most ``limit``."""
-        cursor = self.db["offers"].find({"withdrawn": False}, _OFFER_FIELDS)
-        return [_offer(d) async for d in cursor.sort("_id", ASCENDING).limit(limit)]
+    async def offers(self, which: OfferFilter, page: int = 1) -> Page[OfferView]:
+        """One page of the open offers, in store order between pages and id order within."""
+        where: Doc = {"withdrawn": False}
+        if which.company:
+            where["company_id"] = which.company
+        if which.region:
+            where["region"] = which.region
+        docs, more = await self._page("offers", where, _OFFER_FIELDS, page)
+        return Page(items=tuple(sorted(map(_offer, docs), key=_by_id)), number=page, more=more)
+
+    async def companies(self) -> list[str]:
+        """The ids of the registered companies, sorted."""
+        docs = self.db["organisations"].find({"kind": "company"}, {"_id": 1}).limit(LISTED)
+        return sorted([d["_id"] async for d in docs])
 
     async def offer(self, offer_id: str) -> OfferView | None:
         """One offer, or None."""
@@ -202,8 +249,9 @@ class MongoReadModel:
         return _offer(doc) if doc else None
 
     async def rounds(self) -> list[RoundView]:
-        """Every matching round, in id order."""
-        return [_round(d) async for d in self.db["rounds"].find({}).sort("_id", ASCENDING)]
+        """The matching rounds (at most ``LISTED``), in id order."""
+        docs = await self.db["rounds"].find({}).limit(LISTED).to_list()
+        return sorted(map(_round, docs), key=lambda r: r.round_id)
 
     async def round(self, round_id: str) -> RoundView | None:
         """One round, or None."""
@@ -211,31 +259,43 @@ class MongoReadModel:
         return _round(doc) if doc else None
 
     async def questions(self) -> list[QuestionView]:
-        """Every research question with its teams, in id order."""
-        return [
-            _question(d["state"])
-            async for d in self.db["research"].find({}, {"state": 1}).sort("_id", ASCENDING)
-        ]
+        """Research questions (at most ``LISTED``) with their teams, in id order."""
+        docs = await self.db["research"].find({}, {"state": 1}).limit(LISTED).to_list()
+        return sorted((_question(d["state"]) for d in docs), key=lambda q: q.question_id)
 
     async def lectures(self) -> list[LectureView]:
-        """Every guest-lecture request with its booking, in id order."""
-        return [
-            _lecture(d["state"])
-            async for d in self.db["lectures"].find({}, {"state": 1}).sort("_id", ASCENDING)
-        ]
+        """Guest-lecture requests (at most ``LISTED``) with their bookings, in id order."""
+        docs = await self.db["lectures"].find({}, {"state": 1}).limit(LISTED).to_list()
+        return sorted((_lecture(d["state"]) for d in docs), key=lambda r: r.request_id)
 
-    async def school(self, school_id: str) -> SchoolView:
-        """One school's students (as last counted by the statistics) and their applications."""
-        # Counted from the statistics view, not the students: FerretDB decodes every whole
-        # student aggregate to count them (26 s for 10k students on a busy machine).
+    async def school(self, school_id: str, status: str | None = None, page: int = 1) -> SchoolView:
+        """The school's statistics row and a page of its applications."""
+        # Figures come from the statistics view: counting the students or applications
+        # would decode every one of them.
         row = await self.db["statistics"].find_one({"_id": f"school:{school_id}"})
-        apps = await self.db["applications"].find({"school_id": school_id}).to_list()
-        return _school(school_id, (row or {}).get("students") or 0, apps)
+        where: Doc = {"school_id": school_id} | ({"status": status} if status else {})
+        docs, more = await self._page("applications", where, _APPLICATION_FIELDS, page)
+        outcomes = sorted(map(_outcome, docs), key=lambda o: (o.student_id, o.offer_id))
+        return SchoolView(
+            school_id=school_id,
+            figures=_row(row) if row else None,
+            status=status,
+            outcomes=Page(items=tuple(outcomes), number=page, more=more),
+        )
 
     async def dead_letters(self) -> list[DeadLetterGroup]:
-        """Dead letters recorded per topic, most frequent reasons first."""
+        """Dead letters recorded per topic (of at most ``DEAD_LETTERS_READ``), by reason."""
         docs = self.db["dead_letters"].find({}, {"topic": 1, "reason": 1, "at": 1})
-        return _dead_letter_groups([d async for d in docs.sort("at", DESCENDING).limit(50_000)])
+        return _dead_letter_groups(await docs.limit(DEAD_LETTERS_READ).to_list())
+
+    async def _page(
+        self, collection: str, where: Doc, projection: Mapping[str, int], page: int
+    ) -> tuple[list[Doc], bool]:
+        # One more than a page tells whether another follows; skipping decodes what it
+        # skips, so a page costs its number times PAGE_SIZE documents.
+        cursor = self.db[collection].find(where, dict(projection))
+        docs = await cursor.skip((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1).to_list()
+        return docs[:PAGE_SIZE], len(docs) > PAGE_SIZE
 
 
 _OFFER_FIELDS = {
@@ -250,7 +310,21 @@ _OFFER_FIELDS = {
 }
 
 
+_APPLICATION_FIELDS = {
+    "student_id": 1,
+    "offer_id": 1,
+    "company_id": 1,
+    "status": 1,
+    "submitted_at": 1,
+    "decided_at": 1,
+}
+
+
 _ROW_FIELDS = frozenset(f.name for f in fields(Row))
+
+
+def _by_id(o: OfferView) -> str:
+    return o.offer_id
 
 
 def _row(d: Mapping[str, Any]) -> Row:
@@ -328,29 +402,20 @@ def _lecture(state: Mapping[str, Any]) -> LectureView:
     )
 
 
-def _school(school_id: str, students: int, apps: Sequence[Mapping[str, Any]]) -> SchoolView:
-    outcomes = tuple(
-        OutcomeView(
-            student_id=a["student_id"],
-            offer_id=a["offer_id"],
-            company_id=a["company_id"],
-            status=a["status"],
-            submitted_at=str(a["submitted_at"])[:10],
-            decided_at=str(a["decided_at"])[:10] if a.get("decided_at") else None,
-        )
-        for a in sorted(apps, key=lambda a: (a["student_id"], a["offer_id"]))
-    )
-    return SchoolView(
-        school_id=school_id,
-        students=students,
-        by_status=dict(sorted(Counter(o.status for o in outcomes).items())),
-        outcomes=outcomes,
+def _outcome(a: Mapping[str, Any]) -> OutcomeView:
+    return OutcomeView(
+        student_id=a["student_id"],
+        offer_id=a["offer_id"],
+        company_id=a["company_id"],
+        status=a["status"],
+        submitted_at=str(a["submitted_at"])[:10],
+        decided_at=str(a["decided_at"])[:10] if a.get("decided_at") else None,
     )
 
 
 def _dead_letter_groups(docs: Sequence[Mapping[str, Any]]) -> list[DeadLetterGroup]:
     by_topic: dict[str, list[Mapping[str, Any]]] = {}
-    for d in docs:
+    for d in sorted(docs, key=lambda d: str(d.get("at", "")), reverse=True):
         by_topic.setdefault(d["topic"], []).append(d)
     return [
         DeadLetterGroup(
@@ -365,23 +430,36 @@ def _dead_letter_groups(docs: Sequence[Mapping[str, Any]]) -> list[DeadLetterGro
 
 @dataclass(kw_only=True)
 class InMemoryReadModel:
-    """A read model of plain values, for unit tests of the pages."""
+    """A read model of plain values, for unit tests of the pages (same paging)."""
 
     rows: list[Row] = field(default_factory=list)
     offer_views: list[OfferView] = field(default_factory=list)
+    company_ids: list[str] = field(default_factory=list)
     round_views: list[RoundView] = field(default_factory=list)
     question_views: list[QuestionView] = field(default_factory=list)
     lecture_views: list[LectureView] = field(default_factory=list)
-    schools: dict[str, SchoolView] = field(default_factory=dict)
+    applications: dict[str, list[OutcomeView]] = field(default_factory=dict)
+    """Each school's students' applications."""
     dead_letter_groups: list[DeadLetterGroup] = field(default_factory=list)
 
     async def statistics(self) -> list[Row]:
         """The rows given."""
         return list(self.rows)
 
-    async def offers(self, limit: int = 200) -> list[OfferView]:
-        """The offers given, not withdrawn."""
-        return [o for o in self.offer_views if not o.withdrawn][:limit]
+    async def offers(self, which: OfferFilter, page: int = 1) -> Page[OfferView]:
+        """A page of the offers given, not withdrawn, as ``which`` selects."""
+        chosen = [
+            o
+            for o in self.offer_views
+            if not o.withdrawn
+            and which.company in (None, o.company_id)
+            and which.region in (None, o.region)
+        ]
+        return _paged(chosen, page, _by_id)
+
+    async def companies(self) -> list[str]:
+        """The company ids given."""
+        return sorted(self.company_ids)
 
     async def offer(self, offer_id: str) -> OfferView | None:
         """The offer given with this id."""
@@ -403,10 +481,16 @@ class InMemoryReadModel:
         """The lectures given."""
         return list(self.lecture_views)
 
-    async def school(self, school_id: str) -> SchoolView:
-        """The school given, or an empty one."""
-        return self.schools.get(
-            school_id, SchoolView(school_id=school_id, students=0, by_status={}, outcomes=())
+    async def school(self, school_id: str, status: str | None = None, page: int = 1) -> SchoolView:
+        """The school's row among the rows given, and a page of its applications."""
+        chosen = [o for o in self.applications.get(school_id, []) if status in (None, o.status)]
+        return SchoolView(
+            school_id=school_id,
+            figures=next(
+                (r for r in self.rows if (r.dimension, r.value) == ("school", school_id)), None
+            ),
+            status=status,
+            outcomes=_paged(chosen, page, lambda o: (o.student_id, o.offer_id)),
         )
 
     async def dead_letters(self) -> list[DeadLetterGroup]:
@@ -414,13 +498,25 @@ class InMemoryReadModel:
         return list(self.dead_letter_groups)
 
 
+def _paged(items: Sequence[T], page: int, key: Callable[[T], Any]) -> Page[T]:
+    start = (page - 1) * PAGE_SIZE
+    return Page(
+        items=tuple(sorted(items[start : start + PAGE_SIZE], key=key)),
+        number=page,
+        more=len(items) > start + PAGE_SIZE,
+    )
+
+
 __all__ = [
+    "PAGE_SIZE",
     "DeadLetterGroup",
     "InMemoryReadModel",
     "LectureView",
     "MongoReadModel",
+    "OfferFilter",
     "OfferView",
     "OutcomeView",
+    "Page",
     "QuestionView",
     "ReadModel",
     "RoundView",

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
+import structlog
+
 from bureau.adapters.changelog import TableFollower
 from bureau.adapters.mongo import MongoStore
 from bureau.dlq import redrive
@@ -22,6 +24,8 @@ from bureau.web.app import Wiring
 from bureau.web.cache import CachedReadModel
 from bureau.web.lag import kafka_lag
 from bureau.web.queries import MongoReadModel
+
+log = structlog.get_logger(__name__)
 
 
 @contextlib.asynccontextmanager
@@ -45,20 +49,25 @@ async def wiring_from_settings(settings: Settings) -> AsyncIterator[Wiring]:
         settings.kafka_bootstrap, topics, tables.apply, client=aiokafka_security(settings)
     )
     queries = Queries(store=store, tables=tables, top_k=settings.top_k)
-    restored = asyncio.Lock()
-    following: list[bool] = []
+    restoring: list[asyncio.Task[float]] = []
+
+    def restore() -> asyncio.Task[float]:
+        # Begun at start, so the first shortlist does not wait for a whole restore; begun
+        # again if it failed (no broker yet). The other pages never need the broker.
+        if not restoring or _failed(restoring[-1]):
+            task = asyncio.ensure_future(follower.restore())
+            task.add_done_callback(_log_failure)
+            restoring.append(task)
+        return restoring[-1]
 
     async def shortlist(offer_id: str) -> Sequence[Suggestion]:
-        # Restored on first use: the other pages need no broker.
-        async with restored:
-            if not following:
-                await follower.restore()
-                following.append(True)
+        await asyncio.shield(restore())
         return queries.shortlist(offer_id)
 
     async def redrive_topic(topic: str) -> int:
         return await redrive(settings, topic)
 
+    restore()
     try:
         yield Wiring(
             read=CachedReadModel(read, ttl=1.0),
@@ -69,9 +78,22 @@ async def wiring_from_settings(settings: Settings) -> AsyncIterator[Wiring]:
             dlq_topics=[dlq(t) for t in topics.inbound],
         )
     finally:
+        for task in restoring:
+            task.cancel()
         await follower.stop()
         await read.close()
         await store.close()
+
+
+def _failed(task: asyncio.Task[float]) -> bool:
+    return task.done() and (task.cancelled() or task.exception() is not None)
+
+
+def _log_failure(task: asyncio.Task[float]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.warning("web_tables_restore_failed", error=type(exc).__name__)
+    elif not task.cancelled():
+        log.info("web_tables_restored", seconds=round(task.result(), 1))
 
 
 __all__ = ["wiring_from_settings"]

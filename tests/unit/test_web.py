@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, MutableMapping
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -22,11 +23,12 @@ from bureau.web.cache import CachedReadModel
 from bureau.web.charts import Bar, Segment, bar_chart
 from bureau.web.feed import as_csv, as_json, public, publish_statistics, refresh_forever
 from bureau.web.queries import (
+    PAGE_SIZE,
     DeadLetterGroup,
     InMemoryReadModel,
+    OfferFilter,
     OfferView,
     OutcomeView,
-    SchoolView,
 )
 
 ROWS = [
@@ -92,22 +94,17 @@ def read() -> InMemoryReadModel:
     return InMemoryReadModel(
         rows=list(ROWS),
         offer_views=[_offer("o-1")],
-        schools={
-            "roc-a": SchoolView(
-                school_id="roc-a",
-                students=12,
-                by_status={"confirmed": 1},
-                outcomes=(
-                    OutcomeView(
-                        student_id="st-1",
-                        offer_id="o-1",
-                        company_id="acme",
-                        status="confirmed",
-                        submitted_at="2026-09-01",
-                        decided_at="2026-09-05",
-                    ),
+        applications={
+            "roc-a": [
+                OutcomeView(
+                    student_id="st-1",
+                    offer_id="o-1",
+                    company_id="acme",
+                    status="confirmed",
+                    submitted_at="2026-09-01",
+                    decided_at="2026-09-05",
                 ),
-            )
+            ]
         },
         dead_letter_groups=[
             DeadLetterGroup(
@@ -245,6 +242,55 @@ async def test_a_new_offer_is_listed(client: httpx.AsyncClient, read: InMemoryRe
     assert 'data-offer="o-2"' in (await client.get("/offers")).text
 
 
+async def test_offers_are_listed_a_page_at_a_time_and_by_company(
+    client: httpx.AsyncClient, read: InMemoryReadModel
+) -> None:
+    read.offer_views = [_offer(f"o-{n:03d}") for n in range(PAGE_SIZE + 20)]
+    read.offer_views.append(replace(_offer("o-other"), company_id="other"))
+    first = (await client.get("/offers")).text
+    assert first.count("data-offer=") == PAGE_SIZE
+    assert 'href="?page=2"' in first
+    last = (await client.get("/offers?page=2")).text
+    assert last.count("data-offer=") == 21
+    assert 'href="?page=3"' not in last
+    assert 'href="?page=1"' not in last  # the first page's link carries no page number
+    other = (await client.get("/offers?company=other")).text
+    assert other.count("data-offer=") == 1
+    assert 'data-offer="o-other"' in other
+
+
+async def test_a_schools_page_shows_its_figures_and_its_applications_by_status(
+    client: httpx.AsyncClient,
+) -> None:
+    page = (await client.get("/schools/roc-a", headers=_bearer("roc-token"))).text
+    assert '<span data-figure="students">12</span>' in page
+    assert '<span data-figure="placed">6</span>' in page
+    assert "<td>st-1</td>" in page
+    assert 'data-figure="median_days_to_placement">4.5' in page
+    confirmed = await client.get("/schools/roc-a?status=confirmed", headers=_bearer("roc-token"))
+    assert "<td>st-1</td>" in confirmed.text
+    declined = await client.get("/schools/roc-a?status=declined", headers=_bearer("roc-token"))
+    assert "<td>st-1</td>" not in declined.text
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/offers?page=0", "page"),
+        ("/offers?page=many", "page"),
+        ("/offers?company=Not%20An%20Id", "company"),
+        ("/schools/roc-a?status=lost", "status"),
+    ],
+)
+async def test_a_bad_query_parameter_gets_a_400_page_naming_the_field(
+    client: httpx.AsyncClient, path: str, field: str
+) -> None:
+    bad = await client.get(path, headers=_bearer("roc-token"))
+    assert bad.status_code == 400
+    assert f"{field}:" in bad.text
+    assert "Not An Id" not in bad.text
+
+
 async def test_a_bad_identifier_gets_a_400_page_and_an_unknown_one_a_404(
     client: httpx.AsyncClient,
 ) -> None:
@@ -347,8 +393,8 @@ def test_chart_labels_are_escaped() -> None:
 async def test_the_cache_shares_answers_for_ttl_seconds(read: InMemoryReadModel) -> None:
     now = [0.0]
     cached = CachedReadModel(read, ttl=2.0, clock=lambda: now[0])
-    first = await cached.offers()
+    first = await cached.offers(OfferFilter())
     read.offer_views.append(_offer("o-2"))
-    assert await cached.offers() == first
+    assert await cached.offers(OfferFilter()) == first
     now[0] = 2.5
-    assert [o.offer_id for o in await cached.offers()] == ["o-1", "o-2"]
+    assert [o.offer_id for o in (await cached.offers(OfferFilter())).items] == ["o-1", "o-2"]
