@@ -287,11 +287,17 @@ def stats() -> None:
 @app.command()
 def web() -> None:
     """Serve the dashboard (BUREAU_WEB_HOST:BUREAU_WEB_PORT) until Ctrl-C."""
-    from bureau.web import serve
+    from bureau.web import NotListeningError, serve
 
     settings = _settings()
     _say(f"dashboard on http://{settings.web_host}:{settings.web_port}/")
-    serve(settings)
+    try:
+        serve(settings)
+    except NotListeningError as exc:
+        _say(f"[red]{exc}[/red]")
+        raise typer.Exit(DIFFERENT) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(INTERRUPTED) from None
 
 
 @app.command()

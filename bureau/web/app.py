@@ -54,6 +54,8 @@ class Wiring:
     """How often an open page asks for fresh figures."""
     lag_timeout_seconds: float = 5.0
     """How long the operator page waits for Kafka's answer about lag."""
+    shortlist_timeout_seconds: float = 5.0
+    """How long an offer's page waits for its shortlist (the tables' restore, at start)."""
 
 
 def create_app(wiring: Wiring) -> FastAPI:
@@ -132,8 +134,18 @@ def create_app(wiring: Wiring) -> FastAPI:
         found = await wiring.read.offer(offer_id)
         if found is None:
             raise HTTPException(404, "No offer with this id.")
-        shortlist = await wiring.shortlist(offer_id) if wiring.shortlist else None
-        return render(request, "offer.html", offer=found, shortlist=shortlist)
+        shortlist, unavailable = None, None
+        if wiring.shortlist is not None:
+            try:
+                async with asyncio.timeout(wiring.shortlist_timeout_seconds):
+                    shortlist = await wiring.shortlist(offer_id)
+            except TimeoutError:
+                unavailable = "is being prepared (bureau's tables are being restored)"
+            except Exception as exc:  # the offer itself is still worth showing
+                unavailable = f"is not available now ({type(exc).__name__})"
+        return render(
+            request, "offer.html", offer=found, shortlist=shortlist, unavailable=unavailable
+        )
 
     @app.get("/rounds", response_class=HTMLResponse)
     async def rounds(request: Request) -> HTMLResponse:

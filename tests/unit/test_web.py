@@ -14,6 +14,7 @@ import httpx
 import pytest
 import structlog
 
+from bureau.domain.matching import Suggestion
 from bureau.domain.statistics import Row
 from bureau.topics import Topics
 from bureau.web import Wiring, create_app
@@ -289,6 +290,27 @@ async def test_a_bad_query_parameter_gets_a_400_page_naming_the_field(
     assert bad.status_code == 400
     assert f"{field}:" in bad.text
     assert "Not An Id" not in bad.text
+
+
+async def test_an_offers_page_without_its_shortlist_says_so(read: InMemoryReadModel) -> None:
+    """The tables are still being restored (slow) or the broker is down (fails)."""
+
+    async def slow(offer_id: str) -> list[Suggestion]:
+        await asyncio.Event().wait()
+        return []
+
+    async def failing(offer_id: str) -> list[Suggestion]:
+        raise ConnectionError(offer_id)
+
+    for shortlist, expected in ((slow, "is being prepared"), (failing, "ConnectionError")):
+        wiring = Wiring(read=read, access=ACCESS, shortlist=shortlist)
+        app = create_app(replace(wiring, shortlist_timeout_seconds=0.01))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://d") as c:
+            page = await c.get("/offers/o-1", headers=_bearer("admin-token"))
+        assert page.status_code == 200
+        assert expected in page.text
+        assert "Title o-1" in page.text
 
 
 async def test_a_bad_identifier_gets_a_400_page_and_an_unknown_one_a_404(
