@@ -141,14 +141,20 @@ async def _run(url: str, students: int, offers: int) -> None:
         mongo_db=db,
         web_admin_token=SecretStr(ADMIN),
     )
+    # An offer whose shortlist is not empty, so its page shows one.
+    shortlisted = next(
+        oid
+        for oid in (region.offer_id(n) for n in range(offers))
+        if loop.exchange.queries.shortlist(oid)
+    )
     paths = [
         "/",
         "/offers",
         "/offers?page=2",
-        "/offers?page=10",
+        "/offers?page=5",
         "/offers?company=company-007",
         "/offers?region=1013",
-        f"/offers/{region.offer_id(offers - 1)}",
+        f"/offers/{shortlisted}",
         "/rounds",
         "/rounds/round-2027-1",
         "/research",

@@ -24,7 +24,7 @@ from bureau.web.cache import CachedReadModel
 from bureau.web.charts import Bar, Segment, bar_chart
 from bureau.web.feed import as_csv, as_json, public, publish_statistics, refresh_forever
 from bureau.web.queries import (
-    PAGE_SIZE,
+    OFFERS_PAGE,
     DeadLetterGroup,
     InMemoryReadModel,
     OfferFilter,
@@ -246,13 +246,13 @@ async def test_a_new_offer_is_listed(client: httpx.AsyncClient, read: InMemoryRe
 async def test_offers_are_listed_a_page_at_a_time_and_by_company(
     client: httpx.AsyncClient, read: InMemoryReadModel
 ) -> None:
-    read.offer_views = [_offer(f"o-{n:03d}") for n in range(PAGE_SIZE + 20)]
+    read.offer_views = [_offer(f"o-{n:03d}") for n in range(OFFERS_PAGE + 7)]
     read.offer_views.append(replace(_offer("o-other"), company_id="other"))
     first = (await client.get("/offers")).text
-    assert first.count("data-offer=") == PAGE_SIZE
+    assert first.count("data-offer=") == OFFERS_PAGE
     assert 'href="?page=2"' in first
     last = (await client.get("/offers?page=2")).text
-    assert last.count("data-offer=") == 21
+    assert last.count("data-offer=") == 8
     assert 'href="?page=3"' not in last
     assert 'href="?page=1"' not in last  # the first page's link carries no page number
     other = (await client.get("/offers?company=other")).text
