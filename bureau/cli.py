@@ -286,7 +286,11 @@ def stats() -> None:
 
 @app.command()
 def web() -> None:
-    """Serve the dashboard (BUREAU_WEB_HOST:BUREAU_WEB_PORT) until Ctrl-C."""
+    """Serve the dashboard (BUREAU_WEB_HOST:BUREAU_WEB_PORT) until Ctrl-C.
+
+    Operator pages need BUREAU_WEB_ADMIN_TOKEN, a school's page its token from
+    BUREAU_WEB_SCHOOL_TOKENS(_FILE) (docs/web.md). Exits with 1 if the port is taken.
+    """
     from bureau.web import NotListeningError, serve
 
     settings = _settings()

@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import socket
 from collections.abc import AsyncIterator, MutableMapping
 from dataclasses import replace
 from typing import Any
@@ -16,8 +17,9 @@ import structlog
 
 from bureau.domain.matching import Suggestion
 from bureau.domain.statistics import Row
+from bureau.settings import Settings
 from bureau.topics import Topics
-from bureau.web import Wiring, create_app
+from bureau.web import Wiring, create_app, serve_async
 from bureau.web import app as web_app
 from bureau.web.access import Access, credential
 from bureau.web.cache import CachedReadModel
@@ -420,3 +422,13 @@ async def test_the_cache_shares_answers_for_ttl_seconds(read: InMemoryReadModel)
     assert await cached.offers(OfferFilter()) == first
     now[0] = 2.5
     assert [o.offer_id for o in (await cached.offers(OfferFilter())).items] == ["o-1", "o-2"]
+
+
+async def test_a_taken_port_is_reported_not_served_and_ready_is_never_set() -> None:
+    taken = socket.create_server(("127.0.0.1", 0))
+    port = taken.getsockname()[1]
+    ready = asyncio.Event()
+    settings = Settings(web_host="127.0.0.1", web_port=port, kafka_bootstrap="127.0.0.1:1")
+    with taken:
+        assert await serve_async(settings, ready=ready) is False
+    assert not ready.is_set()
