@@ -73,6 +73,7 @@ async def test_a_new_offer_appears_without_a_reload(
     _open(browser, dashboard.url + "/offers")
     browser.execute_script("window.sameDocument = true;")
     assert not browser.find_elements(By.CSS_SELECTOR, 'tr[data-offer="offer-live"]')
+    browser.find_element(By.CSS_SELECTOR, "details.filters summary").click()
     await region_loop.send(
         region_loop.topics.offers, [events.offer("offer-live", company_id="company-live")]
     )
@@ -80,6 +81,8 @@ async def test_a_new_offer_appears_without_a_reload(
         lambda b: b.find_elements(By.CSS_SELECTOR, 'tr[data-offer="offer-live"]')
     )
     assert browser.execute_script("return window.sameDocument === true;")
+    # What the reader opened stays open through the update.
+    assert browser.find_element(By.CSS_SELECTOR, "details.filters").get_attribute("open") is not None
 
 
 def test_a_school_sees_its_own_page_and_not_another_schools(

@@ -6,6 +6,8 @@
   if (!main || !window.fetch || !window.DOMParser) { return; }
   var every = parseInt(main.getAttribute("data-refresh-ms"), 10) || 2000;
   var busy = false;
+  // What the server sent last: the page itself may differ (a <details> opened).
+  var last = main.innerHTML;
   function refresh() {
     var editing = document.activeElement && main.contains(document.activeElement) &&
       /^(SELECT|INPUT|TEXTAREA|BUTTON)$/.test(document.activeElement.tagName);
@@ -16,8 +18,15 @@
       .then(function (html) {
         if (html === null) { return; }
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("live");
-        if (fresh && fresh.innerHTML !== main.innerHTML) {
-          main.innerHTML = fresh.innerHTML;
+        if (fresh && fresh.innerHTML !== last) {
+          var open = Array.prototype.map.call(main.querySelectorAll("details"), function (d) {
+            return d.open;
+          });
+          last = fresh.innerHTML;
+          main.innerHTML = last;
+          Array.prototype.forEach.call(main.querySelectorAll("details"), function (d, i) {
+            if (open[i]) { d.open = true; }
+          });
           if (status) { status.textContent = "Updated " + new Date().toLocaleTimeString(); }
         }
       })
