@@ -82,7 +82,8 @@ async def test_a_new_offer_appears_without_a_reload(
     )
     assert browser.execute_script("return window.sameDocument === true;")
     # What the reader opened stays open through the update.
-    assert browser.find_element(By.CSS_SELECTOR, "details.filters").get_attribute("open") is not None
+    filters = browser.find_element(By.CSS_SELECTOR, "details.filters")
+    assert filters.get_attribute("open") is not None
 
 
 def test_a_school_sees_its_own_page_and_not_another_schools(
