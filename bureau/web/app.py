@@ -29,7 +29,7 @@ from bureau.web import pages
 from bureau.web.access import Access, AccessError
 from bureau.web.feed import as_csv, as_json, public
 from bureau.web.lag import GroupLag
-from bureau.web.queries import OfferFilter, ReadModel
+from bureau.web.queries import OFFERS_PAGE, OfferFilter, ReadModel
 
 log = structlog.get_logger(__name__)
 
@@ -126,6 +126,7 @@ def create_app(wiring: Wiring) -> FastAPI:
             region=region,
             companies=await wiring.read.companies(),
             regions=regions,
+            page_size=OFFERS_PAGE,
         )
 
     @app.get("/offers/{offer_id}", response_class=HTMLResponse)

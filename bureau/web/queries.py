@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Generic, Protocol, TypeVar
 
 from pymongo import AsyncMongoClient
@@ -220,10 +220,11 @@ class MongoReadModel:
         """Close the client's connections."""
         await self._client.close()
 
-    # FerretDB (the SQLite backend) pushes equality filters down to SQL but decodes every
-    # document a query returns, skips or sorts, projections included. So every query below
-    # filters by equality and is limited, never sorted by the store (the sort is done
-    # here, on the page), and the only unbounded reads are of small views.
+    # FerretDB (the SQLite backend) pushes equality filters on strings down to SQL, and
+    # then the limit, but decodes every document a query returns, skips or sorts,
+    # projections included. So every query below filters by string equality only and is
+    # limited, never sorted by the store (the sort is done here, on the page), and the
+    # only unbounded reads are of small views.
 
     async def statistics(self) -> list[Row]:
         """Every group's figures, as the statistics view holds them (sorted)."""
@@ -231,14 +232,18 @@ class MongoReadModel:
         return sorted(rows, key=lambda r: (r.dimension, r.value))
 
     async def offers(self, which: OfferFilter, page: int = 1) -> Page[OfferView]:
-        """One page of the open offers, in store order between pages and id order within."""
-        where: Doc = {"withdrawn": False}
+        """One page of the offers, withdrawn ones left out; store order between pages."""
+        where: Doc = {}
         if which.company:
             where["company_id"] = which.company
         if which.region:
             where["region"] = which.region
+        # Withdrawn offers are left out here, not by the query: FerretDB hands a limit to
+        # SQL only when every condition is (strings are, booleans are not), and otherwise
+        # decodes a whole batch of documents for a 20-row page.
         docs, more = await self._page("offers", where, _OFFER_FIELDS, page, OFFERS_PAGE)
-        return Page(items=tuple(sorted(map(_offer, docs), key=_by_id)), number=page, more=more)
+        offers = sorted((_offer(d) for d in docs if not d["withdrawn"]), key=_by_id)
+        return Page(items=tuple(offers), number=page, more=more)
 
     async def companies(self) -> list[str]:
         """The ids of the registered companies, sorted."""
@@ -455,11 +460,10 @@ class InMemoryReadModel:
         chosen = [
             o
             for o in self.offer_views
-            if not o.withdrawn
-            and which.company in (None, o.company_id)
-            and which.region in (None, o.region)
+            if which.company in (None, o.company_id) and which.region in (None, o.region)
         ]
-        return _paged(chosen, page, OFFERS_PAGE, _by_id)
+        paged = _paged(chosen, page, OFFERS_PAGE, _by_id)
+        return replace(paged, items=tuple(o for o in paged.items if not o.withdrawn))
 
     async def companies(self) -> list[str]:
         """The company ids given."""

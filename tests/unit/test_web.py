@@ -257,6 +257,8 @@ async def test_offers_are_listed_a_page_at_a_time_and_by_company(
     assert last.count("data-offer=") == 8
     assert 'href="?page=3"' not in last
     assert 'href="?page=1"' not in last  # the first page's link carries no page number
+    read.offer_views[0] = replace(read.offer_views[0], withdrawn=True)
+    assert 'data-offer="o-000"' not in (await client.get("/offers")).text
     other = (await client.get("/offers?company=other")).text
     assert other.count("data-offer=") == 1
     assert 'data-offer="o-other"' in other
