@@ -9,7 +9,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from bureau.adapters.mongo import MongoStore
-from bureau.web.queries import MongoReadModel
+from bureau.web.queries import MongoReadModel, OfferFilter
 from tests.support import region
 from tests.support.exchange_loop import ExchangeLoop
 from tests.support.infra import Endpoint
@@ -39,10 +39,18 @@ async def test_the_read_model_reads_what_the_service_projected(
     rows = await loop.exchange.queries.refresh_statistics()
     assert await read.statistics() == rows
 
-    offers = await read.offers()
+    page = await read.offers(OfferFilter())
+    offers = page.items
     assert [o.offer_id for o in offers] == [region.offer_id(n) for n in range(6)]
+    assert not page.more
     assert sum(o.places_filled for o in offers) == sum(s.placed for s in region.SMALL)
     assert await read.offer("offer-none") is None
+    one = offers[0]
+    assert one in (await read.offers(OfferFilter(company=one.company_id))).items
+    assert {o.region for o in (await read.offers(OfferFilter(region=one.region))).items} == {
+        one.region
+    }
+    assert (await read.offers(OfferFilter(company="company-none"))).items == ()
 
     [round_] = await read.rounds()
     assert round_.closed
@@ -62,8 +70,10 @@ async def test_the_read_model_reads_what_the_service_projected(
     hva = await read.school("hva")
     assert hva.students == 12
     assert hva.placed == 5
-    assert hva.by_status == {"confirmed": 5}
-    assert {o.student_id[:7] for o in hva.outcomes} == {"st-hva-"}
+    assert {o.student_id[:7] for o in hva.outcomes.items} == {"st-hva-"}
+    confirmed = await read.school("hva", "confirmed")
+    assert [o.status for o in confirmed.outcomes.items] == ["confirmed"] * 5
+    assert (await read.school("hva", "declined")).outcomes.items == ()
 
 
 async def test_dead_letters_are_counted_per_topic_with_the_most_frequent_reasons(
