@@ -300,11 +300,13 @@ class MongoReadModel:
     async def _page(
         self, collection: str, where: Doc, projection: Mapping[str, int], page: int, size: int
     ) -> tuple[list[Doc], bool]:
-        # One more than a page tells whether another follows; skipping decodes what it
-        # skips, so a page costs its number times ``size`` documents.
+        # One more than the pages up to this one tells whether another follows. No skip:
+        # FerretDB decodes what it skips anyway, and with a skip it no longer hands the
+        # limit to SQL (it then decodes whole batches: 2.4 s for page 2 of 2,000 offers).
+        # So page n costs n times page 1.
         cursor = self.db[collection].find(where, dict(projection))
-        docs = await cursor.skip((page - 1) * size).limit(size + 1).to_list()
-        return docs[:size], len(docs) > size
+        docs = await cursor.limit(page * size + 1).to_list()
+        return docs[(page - 1) * size : page * size], len(docs) > page * size
 
 
 _OFFER_FIELDS = {
