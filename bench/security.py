@@ -1,15 +1,17 @@
-"""Cost of SASL/SCRAM-SHA-512 + the authorizer (not a test): ``python -m bench.security``.
+"""Cost of SASL/SCRAM-SHA-512 + the authorizer, and of signatures: ``python -m bench.security``.
 
 Starts two embedded brokers in one run, one with security on and one without, and
 measures on each, alternating rounds: connection set-up (SCRAM adds round trips and
 PBKDF2 on both sides), produce throughput (acks=all, idempotent, as bureau produces)
-and consume throughput, all with aiokafka.
+and consume throughput, all with aiokafka. Then the per-event cost of signing a record
+(a partner) and of the worker's check (``bureau.security.verify.check``), no broker.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import statistics
@@ -23,6 +25,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from bureau.adapters.kafka import ensure_topics
 from bureau.embedded.kafka import EmbeddedKafka, ensure_kafka, run_kafka
 from bureau.security.client import aiokafka_security
+from bureau.security.signing import (
+    PartnerEntry,
+    PartnerRegistry,
+    generate_key,
+    public_key_text,
+    signed_headers,
+)
+from bureau.security.verify import check
 from bureau.settings import Settings
 
 TOPIC = "bench.security.v1"
@@ -98,13 +108,53 @@ async def _bench(brokers: dict[str, EmbeddedKafka], n: int, size: int, rounds: i
         )
 
 
+def _per_event_us(work: Any, n: int) -> float:
+    started = time.perf_counter()
+    for _ in range(n):
+        work()
+    return (time.perf_counter() - started) / n * 1e6
+
+
+def signatures(n: int) -> None:
+    """Print the cost of signing and of verifying one event, in microseconds."""
+    key = generate_key()
+    registry = PartnerRegistry()
+    entry = PartnerEntry(org="northsea-secure", kind="company", public_key=public_key_text(key))
+    registry.apply(b"northsea-secure", entry.to_json())
+    # An offer as a partner sends it (about 450 bytes).
+    value = json.dumps(envelope_example()).encode()
+    headers = signed_headers("northsea-secure", key, b"soc-analyst", value)
+    signing = _per_event_us(lambda: signed_headers("northsea-secure", key, b"k", value), n)
+    verified = _per_event_us(
+        lambda: check(registry, b"soc-analyst", value, headers, "northsea-secure"), n
+    )
+    refused = _per_event_us(lambda: check(registry, b"soc-analyst", value, [], "x"), n)
+    print(f"\nsignatures, {n} events of {len(value)} B (Ed25519, one core):")
+    print("| step | per event (µs) |")
+    print("|---|---|")
+    print(f"| partner signs (`signed_headers`) | {signing:.1f} |")
+    print(f"| worker verifies a valid record (`verify.check`) | {verified:.1f} |")
+    print(f"| worker refuses an unsigned record | {refused:.1f} |")
+
+
+def envelope_example() -> dict[str, Any]:
+    """An InternshipOffered as the README shows it."""
+    from bureau.partners import offer
+
+    return offer("soc-analyst", company_id="northsea-secure")
+
+
 def main() -> None:
     """Run both brokers and print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--signatures-only", action="store_true")
     args = parser.parse_args()
+    if args.signatures_only:
+        signatures(args.records)
+        return
     ensure_kafka()
     with (
         tempfile.TemporaryDirectory(prefix="bureau-bench-security-") as tmp,
@@ -113,6 +163,7 @@ def main() -> None:
     ):
         brokers = {"SASL/SCRAM-SHA-512 + ACLs": secure, "PLAINTEXT, no authorizer": plain}
         asyncio.run(_bench(brokers, args.records, args.size, args.rounds))
+    signatures(args.records)
 
 
 if __name__ == "__main__":
