@@ -166,6 +166,12 @@ def _header(headers: Headers, name: str) -> bytes | None:
     return None
 
 
+def signer_of(headers: Headers) -> str | None:
+    """The org a record says signed it (the ``bureau-signer`` header), unchecked."""
+    raw = _header(headers, SIGNER)
+    return None if raw is None else raw.decode(errors="replace")
+
+
 def verify(
     registry: Mapping[str, PartnerEntry],
     key: bytes | None,

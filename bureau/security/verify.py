@@ -16,7 +16,14 @@ from bureau.schemas.envelope import BUREAU
 from bureau.security.client import aiokafka_security
 from bureau.security.partners import BUREAU_KIND
 from bureau.security.registry import RegistryFollower
-from bureau.security.signing import Headers, PartnerEntry, PartnerRegistry, Refusal, verify
+from bureau.security.signing import (
+    Headers,
+    PartnerEntry,
+    PartnerRegistry,
+    Refusal,
+    signer_of,
+    verify,
+)
 from bureau.settings import Settings
 from bureau.topics import Topics
 
@@ -38,13 +45,16 @@ def check(
 
     The signer must be registered, not revoked, its signature valid, and the signer the
     envelope's ``source``. ``bureau`` speaks only with bureau's own key, registered under
-    ``bureau_signer`` (bureau's Kafka principal) with the kind ``bureau``.
+    ``bureau_signer`` (bureau's Kafka principal) with the kind ``bureau``. bureau's key
+    also vouches for a partner's event it re-publishes: a parked event, whose partner
+    signature was checked when it was first read, comes back re-encoded under bureau's.
     """
-    signer = bureau_signer if source == BUREAU else source
+    vouched = signer_of(headers) == bureau_signer
+    signer = bureau_signer if source == BUREAU or vouched else source
     refused = verify(registry, key, value, headers, signer)
     if refused is not None:
         return refused
-    if (registry[signer].kind == BUREAU_KIND) != (source == BUREAU):
+    if (registry[signer].kind == BUREAU_KIND) != (signer == bureau_signer):
         return NOT_BUREAU
     return None
 

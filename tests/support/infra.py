@@ -112,7 +112,7 @@ def kafka_endpoint() -> contextlib.AbstractContextManager[Endpoint]:
     return _endpoint(
         "BUREAU_KAFKA_BOOTSTRAP",
         Settings().kafka_image,
-        containers.start_kafka_container,
+        _secured_kafka_container,
         _embedded_kafka,
     )
 

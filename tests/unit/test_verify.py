@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bureau.security.partners import BUREAU_KIND
@@ -62,10 +64,20 @@ def test_bureaus_principal_name_signs_bureaus_events() -> None:
     registry.apply(b"bureau-prod", entry.to_json())
     headers = signed_headers("bureau-prod", BUREAUS, b"k", b"v")
     assert check(registry, b"k", b"v", headers, "bureau", bureau_signer="bureau-prod") is None
-    # The same key may not speak as a partner of that name.
-    assert check(registry, b"k", b"v", headers, "bureau-prod", bureau_signer="bureau-prod") == (
+    # A partner's key registered under bureau's name is not bureau's key.
+    registry.apply(b"bureau-prod", dataclasses.replace(entry, kind="company").to_json())
+    assert check(registry, b"k", b"v", headers, "bureau", bureau_signer="bureau-prod") == (
         NOT_BUREAU
     )
+
+
+def test_bureaus_key_vouches_for_a_partner_event_it_re_publishes() -> None:
+    """A parked event comes back re-encoded under bureau's signature, source unchanged."""
+    headers = signed_headers("bureau", BUREAUS, b"k", b"v")
+    assert check(_registry(), b"k", b"v", headers, "school-a") is None
+    # Nobody else's key vouches: the rogue's signature holds only for the rogue.
+    forged = signed_headers("bureau", ROGUE, b"k", b"v")
+    assert check(_registry(), b"k", b"v", forged, "school-a") == Refusal.BAD
 
 
 def test_signatures_are_required_on_a_secured_broker_unless_switched_off() -> None:
