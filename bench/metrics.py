@@ -53,7 +53,8 @@ def _kafka() -> Iterator[str]:
     from bureau.embedded.kafka import ensure_kafka, run_kafka
 
     ensure_kafka()
-    with run_kafka() as k:
+    # Measures the middlewares, not authentication (bench.security does that).
+    with run_kafka(security=False) as k:
         yield k.bootstrap
 
 

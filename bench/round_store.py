@@ -43,7 +43,8 @@ def infrastructure() -> Iterator[tuple[str, str]]:
 
     ensure_kafka()
     ensure_ferretdb()
-    with run_kafka() as k, run_ferretdb() as f:
+    # These benches measure the pipeline, not authentication (bench.security does that).
+    with run_kafka(security=False) as k, run_ferretdb() as f:
         yield k.bootstrap, f.url
 
 

@@ -1,29 +1,46 @@
-"""Cost of SASL/SCRAM-SHA-512 + the authorizer (not a test): ``python -m bench.security``.
+"""Cost of SASL/SCRAM-SHA-512 + the authorizer, and of signatures: ``python -m bench.security``.
 
 Starts two embedded brokers in one run, one with security on and one without, and
 measures on each, alternating rounds: connection set-up (SCRAM adds round trips and
 PBKDF2 on both sides), produce throughput (acks=all, idempotent, as bureau produces)
-and consume throughput, all with aiokafka.
+and consume throughput, all with aiokafka. Then the per-event cost of signing a record
+(a partner) and of the worker's check (``bureau.security.verify.check``), no broker.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import statistics
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from bench import events as bench_events
 from bureau.adapters.kafka import ensure_topics
+from bureau.adapters.memory import InMemoryStore
+from bureau.app import topic_configs, wire
 from bureau.embedded.kafka import EmbeddedKafka, ensure_kafka, run_kafka
+from bureau.lag import consumer_lag
+from bureau.security import partners
 from bureau.security.client import aiokafka_security
+from bureau.security.signing import (
+    PartnerEntry,
+    PartnerRegistry,
+    generate_key,
+    public_key_text,
+    signed_headers,
+)
+from bureau.security.verify import check
 from bureau.settings import Settings
+from bureau.topics import Purpose, Topics
 
 TOPIC = "bench.security.v1"
 
@@ -98,14 +115,136 @@ async def _bench(brokers: dict[str, EmbeddedKafka], n: int, size: int, rounds: i
         )
 
 
+async def _worker_rate(kafka: EmbeddedKafka, n: int, *, verify: bool) -> float:
+    """Students/s through bureau's worker (in-memory store), signatures checked or not."""
+    run = uuid.uuid4().hex[:8]
+    settings = Settings(
+        **kafka.settings_update(),  # type: ignore[arg-type]
+        topic_prefix=f"b{run}.",
+        group_prefix=f"b{run}.",
+        partitions=6,
+        metrics_port=0,
+        statistics_every=0,
+        log_level="WARNING",
+        require_signatures=verify,
+    )
+    topics = Topics.from_settings(settings)
+    admin = aiokafka_security(settings, admin=True)
+    partners.provision_bureau(settings)
+    students = bench_events.students(n)
+    # The signing half of onboarding only: 300 schools' SCRAM users and ACLs are not
+    # what this measures.
+    keys = {e["source"]: generate_key() for e in students}
+    partners.publish_entries(
+        settings,
+        [
+            PartnerEntry(org=org, kind="school", public_key=public_key_text(key))
+            for org, key in keys.items()
+        ],
+    )
+    await ensure_topics(
+        kafka.bootstrap, topics.all(), settings.partitions, topic_configs(settings), **admin
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all", **admin)
+    await producer.start()
+    try:
+        sent = []
+        for key, value in bench_events.encode(students, "student_id"):
+            source = json.loads(value)["source"]
+            headers = signed_headers(source, keys[source], key, value)
+            sent.append(await producer.send(topics.students, value, key=key, headers=headers))
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    worker = wire(settings, InMemoryStore())
+    await worker.follower.restore()
+    if worker.signatures is not None:
+        await worker.signatures.start()
+    started = time.perf_counter()
+    await worker.broker.start()
+    try:
+        groups = {topics.group(Purpose.STUDENTS): [topics.students]}
+        client = aiokafka_security(settings)
+        while True:
+            lag = await consumer_lag(kafka.bootstrap, groups, client=client)
+            if not sum(r.lag for r in lag):
+                return n / (time.perf_counter() - started)
+            await asyncio.sleep(0.05)  # poll interval of the measurement
+    finally:
+        await worker.broker.stop()
+        if worker.signatures is not None:
+            await worker.signatures.stop()
+        await worker.follower.stop()
+        await worker.publisher.close()
+
+
+async def _worker_bench(kafka: EmbeddedKafka, n: int, rounds: int) -> None:
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(rounds):
+        for verify in (True, False):
+            rates[verify].append(await _worker_rate(kafka, n, verify=verify))
+    print(f"\nbureau's worker, {n} StudentRegistered, in-memory store, secured broker:")
+    print("| signatures | students/s (median) |")
+    print("|---|---|")
+    for verify, found in rates.items():
+        label = "verified" if verify else "not verified (BUREAU_REQUIRE_SIGNATURES=false)"
+        print(f"| {label} | {statistics.median(found):,.0f} |")
+
+
+def _per_event_us(work: Any, n: int) -> float:
+    started = time.perf_counter()
+    for _ in range(n):
+        work()
+    return (time.perf_counter() - started) / n * 1e6
+
+
+def signatures(n: int) -> None:
+    """Print the cost of signing and of verifying one event, in microseconds."""
+    key = generate_key()
+    registry = PartnerRegistry()
+    entry = PartnerEntry(org="northsea-secure", kind="company", public_key=public_key_text(key))
+    registry.apply(b"northsea-secure", entry.to_json())
+    # An offer as a partner sends it (about 450 bytes).
+    value = json.dumps(envelope_example()).encode()
+    headers = signed_headers("northsea-secure", key, b"soc-analyst", value)
+    signing = _per_event_us(lambda: signed_headers("northsea-secure", key, b"k", value), n)
+    verified = _per_event_us(
+        lambda: check(registry, b"soc-analyst", value, headers, "northsea-secure"), n
+    )
+    refused = _per_event_us(lambda: check(registry, b"soc-analyst", value, [], "x"), n)
+    print(f"\nsignatures, {n} events of {len(value)} B (Ed25519, one core):")
+    print("| step | per event (µs) |")
+    print("|---|---|")
+    print(f"| partner signs (`signed_headers`) | {signing:.1f} |")
+    print(f"| worker verifies a valid record (`verify.check`) | {verified:.1f} |")
+    print(f"| worker refuses an unsigned record | {refused:.1f} |")
+
+
+def envelope_example() -> dict[str, Any]:
+    """An InternshipOffered as the README shows it."""
+    from bureau.partners import offer
+
+    return offer("soc-analyst", company_id="northsea-secure")
+
+
 def main() -> None:
     """Run both brokers and print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--students", type=int, default=2000)
+    parser.add_argument("--signatures-only", action="store_true")
+    parser.add_argument("--worker-only", action="store_true")
     args = parser.parse_args()
+    if args.signatures_only:
+        signatures(args.records)
+        return
     ensure_kafka()
+    if args.worker_only:
+        with run_kafka(num_partitions=1) as secure:
+            asyncio.run(_worker_bench(secure, args.students, args.rounds))
+        return
     with (
         tempfile.TemporaryDirectory(prefix="bureau-bench-security-") as tmp,
         run_kafka(Path(tmp) / "secure", num_partitions=1) as secure,
@@ -113,6 +252,8 @@ def main() -> None:
     ):
         brokers = {"SASL/SCRAM-SHA-512 + ACLs": secure, "PLAINTEXT, no authorizer": plain}
         asyncio.run(_bench(brokers, args.records, args.size, args.rounds))
+        asyncio.run(_worker_bench(secure, args.students, args.rounds))
+    signatures(args.records)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
 from bureau.lag import subscriptions
 from bureau.security.client import aiokafka_security, bureau_signer, faststream_security
+from bureau.security.verify import SignatureCheck
 from bureau.service import Exchange, Publish, Tables
 from bureau.service.documents import View
 from bureau.service.queries import Queries
@@ -48,6 +49,7 @@ class Worker:
     publisher: KafkaPublisher
     follower: TableFollower
     exchange: Exchange
+    signatures: SignatureCheck | None
 
 
 def build_broker(
@@ -139,8 +141,15 @@ def wire(
         rules=Rules(default_max_travel_km=settings.max_travel_km),
         rescore_threshold=settings.rescore_threshold,
     )
-    register(broker, exchange=exchange, settings=settings, dead_letter=_dead_letter)
-    return Worker(broker, publisher, follower, exchange)
+    signatures = SignatureCheck.from_settings(settings)
+    register(
+        broker,
+        exchange=exchange,
+        settings=settings,
+        dead_letter=_dead_letter,
+        signatures=signatures,
+    )
+    return Worker(broker, publisher, follower, exchange, signatures)
 
 
 def create_app(
@@ -160,6 +169,7 @@ def create_app(
         port=settings.metrics_port,
         bootstrap=settings.kafka_bootstrap,
         groups=subscriptions(Topics.from_settings(settings)),
+        client=aiokafka_security(settings),
     )
 
     feed: list[asyncio.Task[None]] = []
@@ -177,6 +187,8 @@ def create_app(
         await store.ensure_indexes()
         # The tables first: no event is taken before the worker knows the exchange.
         await worker.follower.restore()
+        if worker.signatures is not None:  # and the partners' keys
+            await worker.signatures.start()
         if settings.statistics_every > 0:
             feed.append(
                 asyncio.create_task(
@@ -201,6 +213,8 @@ def create_app(
         if own_provider is not None:
             own_provider.shutdown()
         await worker.follower.stop()
+        if worker.signatures is not None:
+            await worker.signatures.stop()
         await worker.publisher.close()
         await store.close()
 

@@ -21,6 +21,10 @@ from rich.table import Table
 from bureau import metrics
 from bureau.app import create_app, open_queries, until_signalled
 from bureau.lag import consumer_lag, subscriptions
+from bureau.security import partners
+from bureau.security.acls import Kind
+from bureau.security.client import aiokafka_security
+from bureau.security.partner_client import PartnerPool
 from bureau.settings import Settings
 from bureau.status import dead_letters, records
 from bureau.stories import STORIES, Chapter, Story, expected_pairs
@@ -54,10 +58,47 @@ def _progress(console: Console) -> Progress:
     )
 
 
+def partner_kinds(story: Story) -> dict[str, Kind]:
+    """Each partner of the story and its kind: as it registered, else what it publishes."""
+    registered: dict[str, str] = {}
+    sends: dict[str, set[str]] = {}
+    for chapter in story.chapters:
+        for event in chapter.events:
+            sends.setdefault(event["source"], set()).add(chapter.topic)
+            if event["event_type"] == "OrganisationRegistered":
+                registered[event["data"]["organisation_id"]] = event["data"]["kind"]
+    return {org: _kind(registered.get(org), topics) for org, topics in sends.items()}
+
+
+def _kind(registered: str | None, topics: set[str]) -> Kind:
+    if registered == "school" or (registered is None and "students" in topics):
+        return "school"
+    if registered == "company" or (registered is None and "offers" in topics):
+        return "company"
+    # Coordinators and public bodies have no topics of their own to read.
+    return "public-body"
+
+
 async def _send(
-    bootstrap: str, topic: str, key: str, events: Sequence[dict[str, Any]], bar: Any
+    settings: Settings,
+    partners: PartnerPool | None,
+    topic: str,
+    key: str,
+    events: Sequence[dict[str, Any]],
+    bar: Any,
 ) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    if partners is not None:
+        # Each partner signs and sends with its own credentials, one record at a time, so
+        # records of one key keep their order whoever sends them.
+        for e in events:
+            value = json.dumps(e).encode()
+            await partners.send(e["source"], topic, str(e["data"][key]).encode(), value)
+            bar()
+        return
+    # An unsecured broker (BUREAU_KAFKA_BOOTSTRAP given without SASL): unsigned records.
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
+    )
     await producer.start()
     try:
         # In flight together, in order per key; each acknowledgement moves the bar.
@@ -76,9 +117,11 @@ async def _applied(settings: Settings, total: int, bar: Any, patience: float = 9
     """Wait until every consumer group has applied everything; move the bar meanwhile."""
     groups = subscriptions(Topics.from_settings(settings))
     deadline = time.monotonic() + patience
+    client = aiokafka_security(settings)
     while True:
         try:
-            behind = sum(row.lag for row in await consumer_lag(settings.kafka_bootstrap, groups))
+            lag = await consumer_lag(settings.kafka_bootstrap, groups, client=client)
+            behind = sum(row.lag for row in lag)
         except KafkaError:
             behind = -1  # a slow broker answers the next time
         else:
@@ -90,7 +133,9 @@ async def _applied(settings: Settings, total: int, bar: Any, patience: float = 9
         await asyncio.sleep(0.3)  # poll interval of the progress bar
 
 
-async def _tell(settings: Settings, console: Console, chapter: Chapter) -> None:
+async def _tell(
+    settings: Settings, partners: PartnerPool | None, console: Console, chapter: Chapter
+) -> None:
     topic = getattr(Topics.from_settings(settings), chapter.topic)
     console.print(f"• {chapter.say}  [dim]({len(chapter.events)} on {topic})[/dim]")
     n = len(chapter.events)
@@ -98,7 +143,8 @@ async def _tell(settings: Settings, console: Console, chapter: Chapter) -> None:
         sending = progress.add_task("sent", total=n)
         applying = progress.add_task("applied", total=n)
         await _send(
-            settings.kafka_bootstrap,
+            settings,
+            partners,
             topic,
             KEYS[chapter.topic],
             chapter.events,
@@ -118,7 +164,9 @@ async def _report(settings: Settings, console: Console, story: Story) -> list[st
     """Show what partners can now read; return what the story expected but did not see."""
     t = Topics.from_settings(settings)
     k = settings.kafka_bootstrap
-    suggested = [json.loads(r.value) for r in await records(k, [t.matches])]
+    # bureau's principal reads its own log, the outcomes and the dead letters.
+    c = aiokafka_security(settings)
+    suggested = [json.loads(r.value) for r in await records(k, [t.matches], client=c)]
     problems: list[str] = []
     matches = sorted(
         (e["data"] for e in suggested if e["event_type"] == "MatchSuggested"),
@@ -169,7 +217,7 @@ async def _report(settings: Settings, console: Console, story: Story) -> list[st
                     "; ".join(d["reasons"]),
                 )
             console.print(table)
-    research = [json.loads(r.value) for r in await records(k, [t.research])]
+    research = [json.loads(r.value) for r in await records(k, [t.research], client=c)]
     teams = [
         e for e in research if e["event_type"] == "ResearchTeamProposed" and e["source"] == "bureau"
     ]
@@ -181,7 +229,9 @@ async def _report(settings: Settings, console: Console, story: Story) -> list[st
     if len(teams) < story.expect_teams:
         problems.append(f"{story.expect_teams} team proposals expected, {len(teams)} seen")
     for school, want in story.expect_outcomes.items():
-        outcomes = [json.loads(r.value)["data"] for r in await records(k, [t.outcomes(school)])]
+        outcomes = [
+            json.loads(r.value)["data"] for r in await records(k, [t.outcomes(school)], client=c)
+        ]
         table = _table(
             f"PlacementOutcome on {t.outcomes(school)} (only this school's students)",
             "student",
@@ -194,7 +244,7 @@ async def _report(settings: Settings, console: Console, story: Story) -> list[st
         console.print(table)
         if len(outcomes) < want:
             problems.append(f"{want} outcomes expected for {school}, {len(outcomes)} seen")
-    dead = [d for d in await dead_letters(k, t.inbound) if d.count]
+    dead = [d for d in await dead_letters(k, t.inbound, client=c) if d.count]
     for d in dead:
         console.print(
             f"Dead letters on {d.topic}: {d.count}; "
@@ -205,6 +255,19 @@ async def _report(settings: Settings, console: Console, story: Story) -> list[st
             f"{story.expect_dead_letters} dead letters expected, {sum(d.count for d in dead)} seen"
         )
     return problems
+
+
+def _onboard(settings: Settings, console: Console, story: Story) -> PartnerPool | None:
+    """Onboard the story's partners as ``bureau partners add`` does (None: unsecured)."""
+    if settings.kafka_security_protocol == "PLAINTEXT":
+        return None
+    kinds = partner_kinds(story)
+    onboarded = partners.add_many(settings, kinds)
+    console.print(
+        f"• Onboarded {len(onboarded)} partners (SCRAM user, ACLs, signing key each); "
+        "each sends with its own credentials and signs its records"
+    )
+    return PartnerPool(onboarded, settings.kafka_bootstrap)
 
 
 async def run_demo(
@@ -223,9 +286,14 @@ async def run_demo(
     async with create_app(settings):
         if address := metrics.serving():
             console.print(f"  Metrics: {address}")
+        pool = _onboard(settings, console, story)
         started = time.monotonic()
-        for chapter in story.chapters:
-            await _tell(settings, console, chapter)
+        try:
+            for chapter in story.chapters:
+                await _tell(settings, pool, console, chapter)
+        finally:
+            if pool is not None:
+                await pool.close()
         console.print(f"  applied in {time.monotonic() - started:.1f} s\n")
         problems = await _report(settings, console, story)
         if problems:

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from bureau.handlers.dead_letter import ORIGIN, REASON
+from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
 
@@ -27,14 +28,18 @@ def dead_letter_topic(topic: str) -> str:
 async def redrive(settings: Settings, topic: str) -> int:
     """Re-publish what ``topic``'s dead-letter topic holds now; return how many records."""
     source = dead_letter_topic(topic)
+    # bureau's principal: it alone reads dead letters and writes back to inbound topics.
+    # The original record's signature headers travel with it, so it verifies again.
+    security = aiokafka_security(settings)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=Topics.from_settings(settings).group(PURPOSE),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        **security,
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True, **security
     )
     await consumer.start()
     await producer.start()

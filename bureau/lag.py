@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -42,10 +43,19 @@ def subscriptions(topics: Topics) -> dict[str, list[str]]:
 
 
 async def partitions(
-    bootstrap: str, topics: Sequence[str], *, timeout_ms: int
+    bootstrap: str,
+    topics: Sequence[str],
+    *,
+    timeout_ms: int,
+    client: Mapping[str, Any] | None = None,
 ) -> list[TopicPartition]:
-    """The partitions of those ``topics`` that exist (never creates a topic)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms)
+    """The partitions of those ``topics`` that exist (never creates a topic).
+
+    ``client``: security kwargs (``bureau.security.client.aiokafka_security``), as below.
+    """
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms, **(client or {})
+    )
     await admin.start()
     try:
         # All topics' metadata: naming topics could auto-create them on some brokers.
@@ -62,12 +72,18 @@ async def partitions(
 
 
 async def end_offsets(
-    bootstrap: str, parts: Sequence[TopicPartition], *, timeout_ms: int
+    bootstrap: str,
+    parts: Sequence[TopicPartition],
+    *,
+    timeout_ms: int,
+    client: Mapping[str, Any] | None = None,
 ) -> dict[TopicPartition, int]:
     """The log-end offset of each partition."""
     if not parts:
         return {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms, **(client or {})
+    )
     await consumer.start()
     try:
         return dict(await consumer.end_offsets(list(parts)))
@@ -76,14 +92,19 @@ async def end_offsets(
 
 
 async def consumer_lag(
-    bootstrap: str, groups: Mapping[str, Sequence[str]], *, timeout_ms: int = 10_000
+    bootstrap: str,
+    groups: Mapping[str, Sequence[str]],
+    *,
+    timeout_ms: int = 10_000,
+    client: Mapping[str, Any] | None = None,
 ) -> list[Lag]:
     """Lag per group and partition of the topics each group reads."""
-    parts = await partitions(
-        bootstrap, sorted({t for ts in groups.values() for t in ts}), timeout_ms=timeout_ms
+    wanted = sorted({t for ts in groups.values() for t in ts})
+    parts = await partitions(bootstrap, wanted, timeout_ms=timeout_ms, client=client)
+    ends = await end_offsets(bootstrap, parts, timeout_ms=timeout_ms, client=client)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms, **(client or {})
     )
-    ends = await end_offsets(bootstrap, parts, timeout_ms=timeout_ms)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms)
     await admin.start()
     try:
         rows: list[Lag] = []

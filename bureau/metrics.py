@@ -190,10 +190,17 @@ class Exposition:
     """The ``/metrics`` HTTP server and the lag refresher of one worker process."""
 
     def __init__(
-        self, *, host: str, port: int, bootstrap: str, groups: Mapping[str, Sequence[str]]
+        self,
+        *,
+        host: str,
+        port: int,
+        bootstrap: str,
+        groups: Mapping[str, Sequence[str]],
+        client: Mapping[str, Any] | None = None,
     ) -> None:
-        """Serve on ``host:port``; refresh the lag of ``groups`` periodically."""
+        """Serve on ``host:port``; refresh the lag of ``groups`` (``client``: credentials)."""
         self.host, self.port, self.bootstrap, self.groups = host, port, bootstrap, groups
+        self.client = dict(client or {})
         self.server: WSGIServer | None = None
         self._lag: asyncio.Task[None] | None = None
 
@@ -218,7 +225,7 @@ class Exposition:
     async def _refresh_lag(self, every: float) -> None:
         while True:
             try:
-                record_lag(await consumer_lag(self.bootstrap, self.groups))
+                record_lag(await consumer_lag(self.bootstrap, self.groups, client=self.client))
             except (KafkaError, OSError) as exc:
                 log.info("lag_unavailable", error=repr(exc))
             await asyncio.sleep(every)  # the refresh interval

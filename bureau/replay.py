@@ -32,7 +32,8 @@ from faststream.kafka.subscriber.usecase import LogicSubscriber
 from pymongo import AsyncMongoClient
 
 from bureau.adapters.mongo import MongoStore
-from bureau.app import build_broker
+from bureau.app import wire
+from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 
 DELIVERY = frozenset({"version", "seen", "outbox", "parked"})
@@ -136,14 +137,17 @@ async def replay(
         own = settings.model_copy(
             update={
                 "mongo_db": into_db,
-                "group_prefix": f"{settings.group_prefix}replay-{uuid.uuid4().hex[:12]}.",
+                # Inside bureau's ACL on groups (prefix "<group_prefix>bureau-").
+                "group_prefix": f"{settings.group_prefix}bureau-replay-{uuid.uuid4().hex[:12]}.",
             }
         )
-        broker = build_broker(own, store, publish=lambda _: _discard)
+        worker = wire(own, store, publish=lambda _: _discard)
+        broker = worker.broker
         broker.add_middleware(_DiscardPublishes)  # dead letters go through the broker
         groups = consumer_groups(broker)
         topics = sorted({t for ts in groups.values() for t in ts})
-        start, end = await _offsets(settings.kafka_bootstrap, topics)
+        security = aiokafka_security(settings)
+        start, end = await _offsets(settings.kafka_bootstrap, topics, security)
         # A record counts once per group that reads it (today: one group per topic).
         total = sum(
             end[tp] - start[tp] for topics in groups.values() for tp in end if tp.topic in topics
@@ -152,7 +156,7 @@ async def replay(
         began = time.monotonic()
         await broker.start()
         try:
-            admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+            admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **security)
             await admin.start()
             try:
                 while True:
@@ -166,6 +170,8 @@ async def replay(
                 await admin.close()
         finally:
             await broker.stop()
+            if worker.signatures is not None:
+                await worker.signatures.stop()
             if bar:
                 bar.close()
         return ReplayReport(database=into_db, records=total, seconds=time.monotonic() - began)
@@ -174,10 +180,10 @@ async def replay(
 
 
 async def _offsets(
-    bootstrap: str, topics: list[str]
+    bootstrap: str, topics: list[str], security: Mapping[str, Any]
 ) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **security)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **security)
     await consumer.start()
     await admin.start()
     try:

@@ -124,6 +124,14 @@ class Settings(BaseSettings):
     kafka_admin_password_file: Path | None = Field(
         default=None, description="File holding the admin's password (only `partners` reads it)."
     )
+    require_signatures: bool = Field(
+        default=True,
+        description=(
+            "On a secured broker the worker dead-letters every inbound record whose "
+            "signature does not prove its envelope's source. TEST-ONLY when off: the "
+            "red-team control row switches it off to show a forged event applied."
+        ),
+    )
     signing_key_file: Path | None = Field(
         default=None,
         description="bureau's Ed25519 private key (PEM) that signs its own events.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ from pymongo import AsyncMongoClient
 from bureau.domain.round import Round
 from bureau.handlers.dead_letter import REASON
 from bureau.lag import Lag, consumer_lag, end_offsets, partitions, subscriptions
+from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
 
@@ -55,8 +56,10 @@ class Status:
         return self.broker_error is None and self.store_error is None
 
 
-async def _broker(bootstrap: str, seconds: float) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(seconds * 1000))
+async def _broker(bootstrap: str, seconds: float, client: Mapping[str, Any]) -> None:
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=int(seconds * 1000), **client
+    )
     await asyncio.wait_for(admin.start(), seconds)
     try:
         await asyncio.wait_for(admin.describe_cluster(), seconds)
@@ -74,15 +77,22 @@ async def _store(url: str, seconds: float) -> None:
         await client.close()
 
 
-async def records(bootstrap: str, topics: Sequence[str]) -> list[Any]:
-    """Every record now in ``topics`` (those that exist), from offset 0 to the current end."""
-    parts = await partitions(bootstrap, topics, timeout_ms=10_000)
-    ends = await end_offsets(bootstrap, parts, timeout_ms=10_000)
+async def records(
+    bootstrap: str, topics: Sequence[str], *, client: Mapping[str, Any] | None = None
+) -> list[Any]:
+    """Every record now in ``topics`` (those that exist), from offset 0 to the current end.
+
+    ``client``: security kwargs (``bureau.security.client.aiokafka_security``).
+    """
+    parts = await partitions(bootstrap, topics, timeout_ms=10_000, client=client)
+    ends = await end_offsets(bootstrap, parts, timeout_ms=10_000, client=client)
     wanted = {tp: end for tp, end in ends.items() if end > 0}
     found: list[Any] = []
     if not wanted:
         return found
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **(client or {})
+    )
     await consumer.start()
     try:
         consumer.assign(list(wanted))
@@ -98,10 +108,16 @@ async def records(bootstrap: str, topics: Sequence[str]) -> list[Any]:
     return found
 
 
-async def dead_letters(bootstrap: str, topics: Sequence[str], top: int = 3) -> list[DeadLetters]:
+async def dead_letters(
+    bootstrap: str,
+    topics: Sequence[str],
+    top: int = 3,
+    *,
+    client: Mapping[str, Any] | None = None,
+) -> list[DeadLetters]:
     """Count each dead-letter topic's records by their ``bureau-dlq-reason`` header."""
     reasons: dict[str, Counter[str]] = {dlq(t): Counter() for t in topics}
-    for r in await records(bootstrap, list(reasons)):
+    for r in await records(bootstrap, list(reasons), client=client):
         why = dict(r.headers).get(REASON, b"(no reason)")
         reasons[r.topic][why.decode(errors="replace")] += 1
     return [
@@ -145,8 +161,9 @@ async def gather(settings: Settings, *, seconds: float = 5.0) -> Status:
         return f"{type(exc).__name__}: {text[:160]}"
 
     topics = Topics.from_settings(settings)
+    client = aiokafka_security(settings)
     try:
-        await _broker(settings.kafka_bootstrap, seconds)
+        await _broker(settings.kafka_bootstrap, seconds, client)
     except Exception as exc:
         status.broker_error = short(exc)
     try:
@@ -154,8 +171,12 @@ async def gather(settings: Settings, *, seconds: float = 5.0) -> Status:
     except Exception as exc:
         status.store_error = short(exc)
     if status.broker_error is None:
-        status.lag = await consumer_lag(settings.kafka_bootstrap, subscriptions(topics))
-        status.dead_letters = await dead_letters(settings.kafka_bootstrap, topics.inbound)
+        status.lag = await consumer_lag(
+            settings.kafka_bootstrap, subscriptions(topics), client=client
+        )
+        status.dead_letters = await dead_letters(
+            settings.kafka_bootstrap, topics.inbound, client=client
+        )
     if status.store_error is None:
         status.rounds = await rounds(settings)
     return status

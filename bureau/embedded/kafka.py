@@ -107,13 +107,12 @@ class EmbeddedKafka:
         port: int,
         num_partitions: int = 3,
         timeout: float = 120.0,
-        security: bool = False,
+        security: bool = True,
     ) -> None:
         """Write the config, format the storage and start the broker; wait until it serves.
 
-        ``security`` turns on SASL/SCRAM-SHA-512 and the authorizer (deny by default). Not
-        yet the default: the demo, status, lag and replay clients do not pass credentials
-        yet (see the README's Security section); ``tests/security`` runs secured brokers.
+        ``security`` (the default): SASL/SCRAM-SHA-512, the authorizer (deny by default),
+        no auto-create. ``security=False`` is for control rows and benchmarks only.
         """
         self.home = home
         self.workdir = workdir
@@ -258,7 +257,7 @@ def run_kafka(
     num_partitions: int = 3,
     version: str | None = None,
     timeout: float = 120.0,
-    security: bool = False,
+    security: bool = True,
 ) -> Iterator[EmbeddedKafka]:
     """Run a broker for the duration of the block; a fresh temp dir holds its data by default."""
     home = ensure_kafka(version)
@@ -286,6 +285,8 @@ def main() -> None:
         print(
             f"ready in {kafka.startup_seconds:.1f}s, log: {kafka.process.log_path}", file=sys.stderr
         )
+        if kafka.secrets is not None:  # where the passwords are, never the passwords
+            print(f"SASL/SCRAM credentials: {kafka.secrets.directory}", file=sys.stderr)
         with contextlib.suppress(KeyboardInterrupt):
             signal.pause()
 

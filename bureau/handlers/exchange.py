@@ -22,6 +22,7 @@ from bureau.schemas.organisations import organisation_event
 from bureau.schemas.research import research_event
 from bureau.schemas.rounds import round_event
 from bureau.schemas.students import student_event
+from bureau.security.verify import SignatureCheck
 from bureau.service import Exchange, Position, RejectedEventError
 from bureau.settings import Settings
 from bureau.topics import Purpose, Topics
@@ -33,11 +34,16 @@ Apply = Callable[[Any, Position], Awaitable[None]]
 
 
 def register(
-    broker: KafkaBroker, *, exchange: Exchange, settings: Settings, dead_letter: DeadLetter
+    broker: KafkaBroker,
+    *,
+    exchange: Exchange,
+    settings: Settings,
+    dead_letter: DeadLetter,
+    signatures: SignatureCheck | None = None,
 ) -> None:
     """Subscribe the exchange to the inbound topics: one group per purpose."""
     t = Topics.from_settings(settings)
-    subscribe = _subscriber(broker, settings, exchange.apply, dead_letter)
+    subscribe = _subscriber(broker, settings, exchange.apply, dead_letter, signatures)
     # Offers and applications are both keyed by offer id and change one aggregate, the
     # offer's book: one subscriber reads both, and the range assignor gives partition i
     # of each topic to the same worker, so a book has a single writer.
@@ -51,7 +57,11 @@ def register(
 
 
 def _subscriber(
-    broker: KafkaBroker, settings: Settings, apply: Apply, dead_letter: DeadLetter
+    broker: KafkaBroker,
+    settings: Settings,
+    apply: Apply,
+    dead_letter: DeadLetter,
+    signatures: SignatureCheck | None,
 ) -> Callable[[str, Mapping[str, TypeAdapter[Any]]], None]:
     limit = settings.max_message_bytes
     topics = Topics.from_settings(settings)
@@ -67,6 +77,8 @@ def _subscriber(
                 event = decode(routes[record.topic], message.body, limit, record.key)
                 if (refused := check_sender(event)) is not None:
                     raise RejectedEventError(refused.reason)
+                if signatures and (unproven := await signatures(record, event.source)):
+                    raise RejectedEventError(unproven)
                 with structlog.contextvars.bound_contextvars(
                     event_id=str(event.event_id), event_type=event.event_type
                 ):

@@ -1,13 +1,15 @@
-"""A partner's producer: aiokafka plus an envelope signature on every record."""
+"""Partners' producers: aiokafka plus an envelope signature on every record."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from bureau.security.partners import Onboarding
 from bureau.security.signing import load_private_key, signed_headers
 
 
@@ -24,7 +26,11 @@ class PartnerClient:
 
     async def __aenter__(self) -> PartnerClient:
         """Connect."""
-        await self._producer.start()
+        try:
+            await self._producer.start()
+        except BaseException:
+            await self._producer.stop()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -37,3 +43,30 @@ class PartnerClient:
         headers = [("content-type", b"application/json")]
         headers += signed_headers(self.org, self._key, key, body)
         await self._producer.send_and_wait(topic, body, key=key, headers=headers)
+
+
+class PartnerPool:
+    """One signed client per partner, each with its own credentials, opened on first use."""
+
+    def __init__(self, onboarded: Mapping[str, Onboarding], bootstrap: str) -> None:
+        """Send as the partners ``partners.add`` onboarded."""
+        self._onboarded, self._bootstrap = onboarded, bootstrap
+        self._clients: dict[str, PartnerClient] = {}
+
+    async def send(self, org: str, topic: str, key: bytes, value: bytes) -> None:
+        """Send one record signed by ``org``, through ``org``'s own connection."""
+        client = self._clients.get(org)
+        if client is None:
+            found = self._onboarded[org]
+            client = PartnerClient(
+                org, found.key_file, self._bootstrap, **found.aiokafka_security()
+            )
+            await client.__aenter__()
+            self._clients[org] = client
+        await client.send(topic, key, value)
+
+    async def close(self) -> None:
+        """Disconnect every partner."""
+        for client in self._clients.values():
+            await client.__aexit__()
+        self._clients.clear()

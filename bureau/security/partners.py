@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import (
+    AclBinding,
     AclBindingFilter,
     AclOperation,
     AclPermissionType,
@@ -23,10 +26,12 @@ from confluent_kafka.admin import (
     ResourceType,
     ScramCredentialInfo,
     ScramMechanism,
+    UserScramCredentialAlteration,
     UserScramCredentialDeletion,
     UserScramCredentialUpsertion,
 )
 from confluent_kafka.error import KafkaError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bureau.embedded.secrets import write_secret
 from bureau.security.acls import Kind, bureau_acls, partner_acls, partner_topics, principal
@@ -90,22 +95,32 @@ def _registry_topic(settings: Settings) -> NewTopic:
     )
 
 
-def _publish_entry(settings: Settings, entry: PartnerEntry) -> None:
-    producer = Producer({**confluent_config(settings, admin=True), "enable.idempotence": True})
+def publish_entries(settings: Settings, entries: list[PartnerEntry]) -> None:
+    """Write registry records as the admin (one producer, all acknowledged)."""
+    # log_level 3: errors only (a retried PID request while the broker starts is no news);
+    # delivery failures are raised below anyway.
+    producer = Producer(
+        {**confluent_config(settings, admin=True), "enable.idempotence": True, "log_level": 3}
+    )
     errors: list[KafkaError] = []
 
     def delivered(error: KafkaError | None, _message: object) -> None:
         if error is not None:
             errors.append(error)
 
-    producer.produce(
-        Topics.from_settings(settings).partners,
-        key=entry.org.encode(),
-        value=entry.to_json(),
-        on_delivery=delivered,
-    )
+    for entry in entries:
+        producer.produce(
+            Topics.from_settings(settings).partners,
+            key=entry.org.encode(),
+            value=entry.to_json(),
+            on_delivery=delivered,
+        )
     if producer.flush(_TIMEOUT) or errors:
-        raise RuntimeError(f"registry record for {entry.org} not written: {errors}")
+        raise RuntimeError(f"registry records not written: {errors}")
+
+
+def _publish_entry(settings: Settings, entry: PartnerEntry) -> None:
+    publish_entries(settings, [entry])
 
 
 def provision_bureau(settings: Settings) -> None:
@@ -178,9 +193,59 @@ class Onboarding:
 
 def add(settings: Settings, org: str, kind: Kind) -> Onboarding:
     """Create ``org``'s SCRAM user, ACLs, topics and signing key, and register the key."""
-    if org == settings.kafka_username or org == settings.kafka_admin_username:
-        raise ValueError(f"{org!r} is reserved")
+    return add_many(settings, {org: kind})[org]
+
+
+def add_many(settings: Settings, kinds: Mapping[str, Kind]) -> dict[str, Onboarding]:
+    """Onboard several partners at once: one admin connection, one registry producer."""
+    reserved = {settings.kafka_username, settings.kafka_admin_username} & set(kinds)
+    if reserved:
+        raise ValueError(f"{sorted(reserved)[0]!r} is reserved")
     topics = Topics.from_settings(settings)
+    info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, _ITERATIONS)
+    done: dict[str, Onboarding] = {}
+    upserts: list[UserScramCredentialAlteration] = []
+    entries: list[PartnerEntry] = []
+    new_topics, acls = [_registry_topic(settings)], []
+    for org, kind in kinds.items():
+        onboarding, password, key = _credentials(settings, org, kind)
+        done[org] = onboarding
+        upserts.append(UserScramCredentialUpsertion(org, info, password.encode()))
+        entries.append(PartnerEntry(org=org, kind=kind, public_key=public_key_text(key)))
+        # One partition, as bureau's TopicMaker makes them: one reader each, and a region
+        # of hundreds of partners would otherwise mean thousands of partitions.
+        new_topics += [NewTopic(t, 1, 1) for t in partner_topics(topics, org, kind)]
+        acls += partner_acls(topics, org, kind)
+    admin = _admin(settings)
+    _wait(admin.alter_user_scram_credentials(upserts))
+    _ensure_topics(admin, new_topics)
+    _wait(admin.create_acls(acls))
+    _acls_visible(admin, acls)
+    publish_entries(settings, entries)
+    return done
+
+
+def _acls_visible(admin: AdminClient, acls: list[AclBinding]) -> None:
+    """Wait until the broker's authorizer holds ``acls`` (the controller commits first).
+
+    A client that connects in between is refused (e.g. ClusterAuthorizationFailed for an
+    idempotent producer, whose right follows from a topic WRITE ACL).
+    """
+    deadline = time.monotonic() + _TIMEOUT
+    wanted = {(a.name, a.principal, a.operation) for a in acls}
+    while True:
+        found = admin.describe_acls(_ANY).result(timeout=_TIMEOUT)
+        if wanted <= {(a.name, a.principal, a.operation) for a in found}:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"ACLs not applied by the broker within {_TIMEOUT:.0f}s")
+        time.sleep(0.1)  # poll interval while the broker applies the metadata
+
+
+def _credentials(
+    settings: Settings, org: str, kind: Kind
+) -> tuple[Onboarding, str, Ed25519PrivateKey]:
+    """Write ``org``'s password, signing key and kcat file (0600); return them."""
     done = Onboarding(
         org,
         kind,
@@ -200,37 +265,29 @@ def add(settings: Settings, org: str, kind: Kind) -> Onboarding:
         f"sasl.password={password}",
     ]
     write_secret(done.kcat_file, "\n".join(kcat) + "\n")
-    admin = _admin(settings)
-    info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, _ITERATIONS)
-    _wait(
-        admin.alter_user_scram_credentials(
-            [UserScramCredentialUpsertion(org, info, password.encode())]
-        )
+    return done, password, key
+
+
+def _matching(user: str | None) -> AclBindingFilter:
+    return AclBindingFilter(
+        ResourceType.ANY,
+        None,  # type: ignore[arg-type]  # None matches any name, as in librdkafka
+        ResourcePatternType.ANY,
+        None if user is None else principal(user),  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        AclOperation.ANY,
+        AclPermissionType.ANY,
     )
-    _ensure_topics(
-        admin,
-        [_registry_topic(settings)]
-        + [NewTopic(t, settings.partitions, 1) for t in partner_topics(topics, org, kind)],
-    )
-    _wait(admin.create_acls(partner_acls(topics, org, kind)))
-    _publish_entry(settings, PartnerEntry(org=org, kind=kind, public_key=public_key_text(key)))
-    return done
+
+
+_ANY = _matching(None)
 
 
 def revoke(settings: Settings, org: str) -> None:
     """Remove ``org``'s credentials and ACLs and mark its key revoked; no restart needed."""
     admin = _admin(settings)
     # ACLs are checked on every request, so open connections lose their rights at once.
-    everything = AclBindingFilter(
-        ResourceType.ANY,
-        None,  # type: ignore[arg-type]  # None matches any name, as in librdkafka
-        ResourcePatternType.ANY,
-        principal(org),
-        None,  # type: ignore[arg-type]
-        AclOperation.ANY,
-        AclPermissionType.ANY,
-    )
-    _wait(admin.delete_acls([everything]))
+    _wait(admin.delete_acls([_matching(org)]))
     deletion = UserScramCredentialDeletion(org, ScramMechanism.SCRAM_SHA_512)
     _wait(
         admin.alter_user_scram_credentials([deletion]),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -151,12 +152,24 @@ class PartnerRegistry(Mapping[str, PartnerEntry]):
         self._entries[org] = entry
 
 
+@functools.lru_cache(maxsize=4096)
+def _public_key(text: str) -> Ed25519PublicKey:
+    # Parsed once per key, not once per record.
+    return Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
+
+
 def _header(headers: Headers, name: str) -> bytes | None:
     items = headers.items() if isinstance(headers, Mapping) else headers
     for key, value in items:
         if key == name:
             return value.encode() if isinstance(value, str) else value
     return None
+
+
+def signer_of(headers: Headers) -> str | None:
+    """The org a record says signed it (the ``bureau-signer`` header), unchecked."""
+    raw = _header(headers, SIGNER)
+    return None if raw is None else raw.decode(errors="replace")
 
 
 def verify(
@@ -177,7 +190,7 @@ def verify(
     if entry.revoked:
         return Refusal.REVOKED
     try:
-        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(entry.public_key))
+        public = _public_key(entry.public_key)
         public.verify(base64.b64decode(signature_raw, validate=True), _signed_bytes(key, value))
     except (InvalidSignature, ValueError, binascii.Error):
         return Refusal.BAD

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 
 
@@ -46,9 +48,10 @@ LagSource = Callable[[], Awaitable[list[GroupLag]]]
 def kafka_lag(settings: Settings) -> LagSource:
     """A lag source for bureau's own groups (``<group_prefix>bureau-*``)."""
     prefix = f"{settings.group_prefix}bureau-"
+    security = aiokafka_security(settings)
 
     async def read() -> list[GroupLag]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, **security)
         await admin.start()
         try:
             listed = await admin.list_consumer_groups()
@@ -60,7 +63,7 @@ def kafka_lag(settings: Settings) -> LagSource:
         finally:
             await admin.close()
         every = sorted({tp for c in committed.values() for tp in c})
-        ends = await _end_offsets(settings.kafka_bootstrap, every) if every else {}
+        ends = await _end_offsets(settings.kafka_bootstrap, every, security) if every else {}
         return [
             GroupLag(
                 group=group,
@@ -82,9 +85,9 @@ def kafka_lag(settings: Settings) -> LagSource:
 
 
 async def _end_offsets(
-    bootstrap: str, partitions: list[TopicPartition]
+    bootstrap: str, partitions: list[TopicPartition], security: Mapping[str, Any]
 ) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **security)
     await consumer.start()
     try:
         return dict(await consumer.end_offsets(partitions))

@@ -36,6 +36,7 @@ from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 from bureau.topics import Topics
 from tests.faults.workload import Message
+from tests.support import signing
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # FastStream logs every assignment: "Consumer <id> assigned to partitions: (TopicPartition(...
@@ -255,6 +256,8 @@ class Partner:
             max_request_size=4 * 1024 * 1024,
             **aiokafka_security(self.env.settings, admin=True),
         )
+        # Every source signs with a key enrolled in the scenario's registry first.
+        await signing.enrol_async(self.env.settings, (m.value for m in self.messages))
         await producer.start()
         try:
             began = time.monotonic()
@@ -270,7 +273,12 @@ class Partner:
         deadline = time.monotonic() + 120.0
         while True:
             try:
-                meta = await producer.send_and_wait(topic, message.value, key=message.key)
+                meta = await producer.send_and_wait(
+                    topic,
+                    message.value,
+                    key=message.key,
+                    headers=signing.headers(self.env.settings, message.key, message.value),
+                )
             except KafkaError:
                 # A partner retries what the broker did not acknowledge (at-least-once in).
                 if time.monotonic() > deadline:

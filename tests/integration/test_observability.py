@@ -15,8 +15,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from prometheus_client.parser import text_string_to_metric_families
 
 from bureau.app import create_app
+from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
-from tests.support import events
+from tests.support import events, signing
 from tests.support.kafka import eventually, read_all
 from tests.support.scenarios import Partners
 
@@ -105,14 +106,20 @@ async def test_metrics_count_what_a_scenario_applied_parked_dead_lettered_and_se
 
 
 async def _send_traced(bootstrap: str, topic: str, event: Mapping[str, object], trace: str) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    settings = signing.settings_for(bootstrap, topic)
+    value = json.dumps(event).encode()
+    key = str(event["data"]["offer_id"]).encode()  # type: ignore[index]
+    await signing.enrol_async(settings, [value])
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", **aiokafka_security(settings, admin=True)
+    )
     await producer.start()
     try:
         await producer.send_and_wait(
             topic,
-            json.dumps(event).encode(),
-            key=str(event["data"]["offer_id"]).encode(),  # type: ignore[index]
-            headers=[("traceparent", trace.encode())],
+            value,
+            key=key,
+            headers=[("traceparent", trace.encode()), *signing.headers(settings, key, value)],
         )
     finally:
         await producer.stop()

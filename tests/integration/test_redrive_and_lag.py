@@ -7,6 +7,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from bureau.adapters.kafka import ensure_topics
 from bureau.dlq import REDRIVEN_FROM, redrive
 from bureau.handlers.dead_letter import ORIGIN, REASON
+from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
 from bureau.web.lag import kafka_lag
@@ -14,7 +15,10 @@ from tests.support.kafka import read_all
 
 
 async def _dead_letter(settings: Settings, origin: str, key: bytes, value: bytes) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    # As the worker dead-letters: with bureau's own credentials.
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", **aiokafka_security(settings)
+    )
     await producer.start()
     try:
         await producer.send_and_wait(
@@ -29,7 +33,12 @@ async def _dead_letter(settings: Settings, origin: str, key: bytes, value: bytes
 
 async def test_redrive_republishes_each_dead_letter_once_to_its_origin(settings: Settings) -> None:
     t = Topics.from_settings(settings)
-    await ensure_topics(settings.kafka_bootstrap, [t.offers, dlq(t.offers)], settings.partitions)
+    await ensure_topics(
+        settings.kafka_bootstrap,
+        [t.offers, dlq(t.offers)],
+        settings.partitions,
+        **aiokafka_security(settings),
+    )
     for n in range(3):
         await _dead_letter(settings, t.offers, f"o-{n}".encode(), f"body-{n}".encode())
 
@@ -51,8 +60,9 @@ async def test_redrive_republishes_each_dead_letter_once_to_its_origin(settings:
 
 async def test_lag_is_what_a_group_has_not_yet_committed(settings: Settings) -> None:
     t = Topics.from_settings(settings)
-    await ensure_topics(settings.kafka_bootstrap, [t.offers], 1)
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    security = aiokafka_security(settings)
+    await ensure_topics(settings.kafka_bootstrap, [t.offers], 1, **security)
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", **security)
     await producer.start()
     try:
         for n in range(5):
@@ -61,7 +71,10 @@ async def test_lag_is_what_a_group_has_not_yet_committed(settings: Settings) -> 
         await producer.stop()
     group = t.group("offer-book")
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, group_id=group, enable_auto_commit=False
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        **security,
     )
     await consumer.start()
     try:

@@ -22,6 +22,10 @@ async def _status(settings: Settings) -> tuple[int, str]:
         "BUREAU_GROUP_PREFIX": settings.group_prefix,
         "COLUMNS": "250",  # one table row per line
     }
+    # bureau's own principal, as an operator's shell has it (a password file, not a password).
+    for name in ("kafka_security_protocol", "kafka_username", "kafka_password_file"):
+        if (value := getattr(settings, name)) is not None:
+            env[f"BUREAU_{name.upper()}"] = str(value)
     command = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

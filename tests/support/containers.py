@@ -19,6 +19,7 @@ import base64
 import secrets
 import socket
 import time
+from pathlib import Path
 
 import docker
 from pymongo import MongoClient
@@ -130,7 +131,7 @@ def secured_kafka_environment(advertised_host: str, port: int, secrets: Secrets)
 
     The admin and bureau users come from ``secrets`` mounted at ``SECRETS_MOUNT``, added at
     format time by ``infra/kafka/container-entrypoint.sh`` (``BUREAU_SCRAM_SECRETS_DIR``);
-    the official image has no such hook (not yet supported there).
+    the official image is started through that script (``start_kafka_container``).
     """
     env = kafka_environment(advertised_host, port)
     controller = f"localhost:{KAFKA_CONTROLLER_PORT}"
@@ -148,6 +149,8 @@ def secured_kafka_environment(advertised_host: str, port: int, secrets: Secrets)
     return env
 
 
+ENTRYPOINT = Path(__file__).resolve().parents[2] / "infra" / "kafka" / "container-entrypoint.sh"
+"""bureau's Kafka image entrypoint, which adds SCRAM users when it formats the storage."""
 SECRETS_MOUNT = "/etc/kafka/secrets"
 """Where a secured container finds the ``<user>.password`` files."""
 
@@ -203,6 +206,12 @@ def start_kafka_container(
     else:
         container.with_envs(**secured_kafka_environment(host, port, secrets))
         container.with_volume_mapping(str(secrets.directory), SECRETS_MOUNT, "ro")
+        if "bureau-kafka" not in image:
+            # The official image has no hook for SCRAM users at format time: start it
+            # through bureau's entrypoint (as docker-compose.yml does), which reads the
+            # same KAFKA_* settings.
+            container.with_volume_mapping(str(ENTRYPOINT), "/opt/bureau/entrypoint.sh", "ro")
+            container.with_kwargs(entrypoint=["bash", "/opt/bureau/entrypoint.sh"])
     container.with_bind_ports(port, port)
     container.waiting_for(
         LogMessageWaitStrategy(KAFKA_READY_LOG)

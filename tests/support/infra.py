@@ -108,12 +108,11 @@ def _embedded_ferretdb() -> Iterator[tuple[str, float]]:
 
 def kafka_endpoint() -> contextlib.AbstractContextManager[Endpoint]:
     """A Kafka bootstrap address for the whole test session."""
-    # The session's broker runs as the embedded default does (security not yet on by
-    # default); tests/security starts secured brokers of its own.
+    # The embedded broker runs as the default does: SASL/SCRAM, ACLs, no auto-create.
     return _endpoint(
         "BUREAU_KAFKA_BOOTSTRAP",
         Settings().kafka_image,
-        containers.start_kafka_container,
+        _secured_kafka_container,
         _embedded_kafka,
     )
 

@@ -13,6 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
+from tests.support import signing
 
 
 def _security() -> dict[str, Any]:
@@ -32,14 +33,18 @@ async def eventually(
 
 
 async def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes, bytes]]) -> None:
-    """Send ``(key, value)`` pairs in order and wait for each acknowledgement."""
+    """Send ``(key, value)`` pairs in order, each signed by its envelope's source."""
+    pairs = list(messages)
+    settings = signing.settings_for(bootstrap, topic)
+    await signing.enrol_async(settings, (value for _, value in pairs))
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **_security()
     )
     await producer.start()
     try:
-        for key, value in messages:
-            await producer.send_and_wait(topic, value, key=key)
+        for key, value in pairs:
+            headers = signing.headers(settings, key, value)
+            await producer.send_and_wait(topic, value, key=key, headers=headers)
     finally:
         await producer.stop()
 
