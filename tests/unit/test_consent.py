@@ -66,7 +66,8 @@ def test_withdrawal_is_per_purpose_and_the_history_is_kept() -> None:
     assert lost(record, after, AgeBand.ADULT) == {Purpose.TEAMS}
     assert may_be_matched(after, AgeBand.ADULT)
     assert [e.given for e in after.history] == [True, False]
-    assert after.history[1].at == AT and after.history[1].by.value == "student"
+    assert after.history[1].at == AT
+    assert after.history[1].by.value == "student"
 
 
 def test_a_guardian_withdrawing_stops_an_under_16_student() -> None:
