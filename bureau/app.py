@@ -18,9 +18,10 @@ from bureau.domain.scoring import Weights
 from bureau.handlers.dead_letter import dead_letter
 from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
+from bureau.privacy.topics import retention_configs
 from bureau.service import Exchange
 from bureau.settings import Settings
-from bureau.topics import Topics, dlq
+from bureau.topics import Topics
 
 
 def build_broker(settings: Settings, store: Store) -> KafkaBroker:
@@ -94,15 +95,8 @@ def create_app(settings: Settings | None = None) -> FastStream:
 
 
 def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
-    """Per-topic settings that carry a promise: erasure by compaction, bounded dead letters."""
-    topics = Topics.from_settings(settings)
-    retention_ms = str(settings.dlq_retention_days * 24 * 3600 * 1000)
-    # Dead letters keep original bytes, personal data among them: not forever.
-    configs = {dlq(t): {"retention.ms": retention_ms} for t in topics.inbound}
-    # Profiles are full replacements, so the latest per student is all a replay needs;
-    # compaction then lets an erasure's tombstone remove the student from the log.
-    configs[topics.students] = {"cleanup.policy": "compact"}
-    return configs
+    """Per-topic settings that carry a promise: erasure by compaction, bounded retention."""
+    return retention_configs(settings)
 
 
 async def until_signalled() -> None:

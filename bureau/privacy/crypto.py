@@ -46,15 +46,22 @@ class DataKey:
     key_id: str
     student_id: str
     secret: bytes = field(repr=False)
+    # Derived once per key: building the cipher and the nonce subkey per call
+    # cost more than the encryption itself.
+    _cipher: AESGCM = field(init=False, repr=False, compare=False)
+    _nonce_key: bytes = field(init=False, repr=False, compare=False)
+    _aad: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_cipher", AESGCM(self.secret))
+        subkey = hmac.new(self.secret, b"bureau/nonce", hashlib.sha256).digest()
+        object.__setattr__(self, "_nonce_key", subkey)
+        object.__setattr__(self, "_aad", f"bureau/student/{self.student_id}".encode())
 
 
 def new_key(student_id: str) -> DataKey:
     """Make a fresh random 256-bit data key for ``student_id``."""
     return DataKey(secrets.token_hex(16), student_id, AESGCM.generate_key(bit_length=256))
-
-
-def _aad(key: DataKey) -> bytes:
-    return f"bureau/student/{key.student_id}".encode()
 
 
 def _b64(raw: bytes) -> str:
@@ -68,9 +75,8 @@ def _unb64(text: str) -> bytes:
 def seal(key: DataKey, obj: Any) -> str:
     """Encrypt a JSON-able value for ``key``'s student; return a compact text token."""
     plain = json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
-    subkey = hmac.new(key.secret, b"bureau/nonce", hashlib.sha256).digest()
-    nonce = hmac.new(subkey, plain, hashlib.sha256).digest()[:_NONCE_BYTES]
-    sealed = AESGCM(key.secret).encrypt(nonce, plain, _aad(key))
+    nonce = hmac.digest(key._nonce_key, plain, "sha256")[:_NONCE_BYTES]
+    sealed = key._cipher.encrypt(nonce, plain, key._aad)
     return f"{PREFIX}.{key.key_id}.{_b64(nonce + sealed)}"
 
 
@@ -89,7 +95,7 @@ def open_sealed(keys: Mapping[str, DataKey], token: str) -> Any | None:
         return None
     raw = _unb64(token.split(".", 2)[2])
     try:
-        plain = AESGCM(key.secret).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _aad(key))
+        plain = key._cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], key._aad)
     except InvalidTag as e:
         raise TamperedTokenError(f"token under {key.key_id} does not authenticate") from e
     return json.loads(plain)

@@ -122,7 +122,7 @@ def seal_with(
     """
     out = copy.deepcopy(doc)
     for spec, target, owner in _each(out, kind, student_id):
-        if SEALED in target:
+        if target.get(SEALED) is not None:
             continue
         present = {f: target.pop(f) for f in spec.fields if f in target}
         key = keys[owner]

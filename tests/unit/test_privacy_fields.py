@@ -31,6 +31,14 @@ async def test_a_sealed_match_suggestion_is_still_a_valid_event_and_opens_again(
     assert await unseal(sealed, keys) == event
 
 
+async def test_a_dumped_model_with_an_empty_sealed_field_is_sealed() -> None:
+    keys = InMemoryKeyStore()
+    event = TypeAdapter(MatchSuggested).validate_python(EXAMPLES["MatchSuggested"])
+    sealed = await seal_personal(event.model_dump(mode="json"), keys)
+    assert sealed["data"][SEALED] is not None
+    assert "reasons" not in sealed["data"]
+
+
 async def test_a_sealed_outcome_hides_reason_and_dates_and_keeps_the_status() -> None:
     keys = InMemoryKeyStore()
     event = {**EXAMPLES["PlacementOutcome"]}
