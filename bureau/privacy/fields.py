@@ -16,7 +16,6 @@ event (offer books, research questions) are scrubbed on erasure instead: see
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -94,6 +93,27 @@ def _targets(node: Any, path: list[str]) -> Iterator[dict[str, Any]]:
         yield from _targets(node[head], rest)
 
 
+def _copy_path(node: Any, path: list[str]) -> Any:
+    """Copy the containers along ``path`` (shallowly): edits at its ends leave ``node`` alone."""
+    if isinstance(node, dict):
+        out = dict(node)
+        if path and path[0] == "*":
+            for k in out:
+                out[k] = _copy_path(out[k], path[1:])
+        elif path and path[0] in out:
+            out[path[0]] = _copy_path(out[path[0]], path[1:])
+        return out
+    if isinstance(node, list) and path and path[0] == "*":
+        return [_copy_path(v, path[1:]) for v in node]
+    return node
+
+
+def _copied(doc: dict[str, Any], kind: str) -> dict[str, Any]:
+    for spec in specs(kind):
+        doc = _copy_path(doc, spec.at.split(".") if spec.at else [])
+    return doc
+
+
 def _each(
     doc: dict[str, Any], kind: str, student_id: str | None
 ) -> Iterator[tuple[Personal, dict[str, Any], str]]:
@@ -120,7 +140,7 @@ def seal_with(
     ``keys`` maps each owner to their key, or to None when it was shredded: then the
     fields are dropped. A dict that is sealed already is left alone (idempotent).
     """
-    out = copy.deepcopy(doc)
+    out = _copied(doc, kind)
     for spec, target, owner in _each(out, kind, student_id):
         if target.get(SEALED) is not None:
             continue
@@ -138,7 +158,7 @@ def unseal_with(
     student_id: str | None = None,
 ) -> dict[str, Any]:
     """Return a copy of ``doc`` with its tokens opened; unopenable tokens stay in place."""
-    out = copy.deepcopy(doc)
+    out = _copied(doc, kind)
     for _, target, owner in _each(out, kind, student_id):
         key = keys.get(owner)
         token = target.get(SEALED)

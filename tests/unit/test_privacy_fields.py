@@ -105,3 +105,14 @@ def test_erasure_takes_the_student_out_of_teams_rankings_preferences_and_pair_sc
     assert without_student({"st-1": [1], "st-2": [2]}, "st-1") == {"st-2": [2]}
     assert ranking_without(["st-1", "st-2"], "st-1") == ["st-2"]
     assert pairs_of(["o1/st-1", "o2/st-12", "o3/st-1"], "st-1") == ["o1/st-1", "o3/st-1"]
+
+
+async def test_sealing_and_opening_leave_the_given_document_alone() -> None:
+    keys = InMemoryKeyStore()
+    event = json.loads(json.dumps(EXAMPLES["MatchSuggested"]))
+    before = json.dumps(event)
+    sealed = await seal_personal(event, keys)
+    assert json.dumps(event) == before
+    frozen = json.dumps(sealed)
+    await unseal(sealed, keys)
+    assert json.dumps(sealed) == frozen
