@@ -15,7 +15,8 @@ from bureau.adapters.store import Document, Stored
 from bureau.domain.erasure import pairs_of
 from bureau.privacy.crypto import is_token, open_sealed
 from bureau.privacy.fields import SEALED, student_named, unseal
-from bureau.privacy.keys import KeyStore
+from bureau.privacy.keys import KeyStore, MongoKeyStore
+from bureau.settings import Settings
 
 ON_THE_LOG = {
     "bureau.students.v1": "the school's own records of the student (compacted; erased by a "
@@ -143,3 +144,15 @@ async def _open_value(value: Any, keystore: KeyStore, student_id: str) -> Any:
         return value
     key = await keystore.get(student_id)
     return open_sealed({key.key_id: key}, value) if key else None
+
+
+async def export_from_settings(settings: Settings, student_id: str, school_id: str) -> str:
+    """The export as JSON, read from the configured store and key store (``bureau student``)."""
+    from bureau.adapters.mongo import MongoStore
+
+    store = MongoStore(settings.mongo_url, settings.mongo_db)
+    try:
+        found = await export_student(store, MongoKeyStore(store.db), student_id, school_id)
+    finally:
+        await store.close()
+    return json.dumps(found, indent=2, sort_keys=True, default=str)

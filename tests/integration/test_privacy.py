@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,11 +13,15 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from bureau.adapters.kafka import ensure_topics
+from bureau.adapters.mongo import MongoStore
 from bureau.privacy.crypto import seal
+from bureau.privacy.export import ExportRefusedError, export_from_settings
+from bureau.privacy.fields import seal_personal
 from bureau.privacy.keys import KeyShreddedError, MongoKeyStore
 from bureau.privacy.topics import config_drift, retention_configs
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
+from tests.support import events
 from tests.support.erasure_proof import Finding, erasure_proof
 from tests.support.kafka import produce
 
@@ -94,3 +99,28 @@ async def test_the_proof_reads_every_topic_and_collection_and_opens_live_tokens_
     await keys.delete("st-1")
     after = await proof()
     assert [f.value for f in after] == ["zeppelin-xq"], "plaintext is still found: the control"
+
+
+async def test_the_export_command_reads_the_store_and_opens_the_students_tokens(
+    settings: Settings, mongo_store: MongoStore, db: AsyncDatabase[dict[str, Any]]
+) -> None:
+    keys = MongoKeyStore(db)
+    profile = events.student("st-1", skills=("quokka-forensics",))["data"]
+    await mongo_store.commit(
+        "students",
+        "st-1",
+        previous=None,
+        event_id=uuid.uuid4(),
+        state={"profile": profile, "levels_seen": ["mbo-4"]},
+        fields={"school_id": "roc-amsterdam", "erased": False},
+        outbox=[],
+    )
+    view = {"student_id": "st-1", "status": "completed", "history": ["hums-while-soldering"]}
+    await mongo_store.put_view(
+        "applications", "app-1", await seal_personal(view, keys, kind="applications")
+    )
+    exported = await export_from_settings(settings, "st-1", "roc-amsterdam")
+    assert "quokka-forensics" in exported
+    assert "hums-while-soldering" in exported
+    with pytest.raises(ExportRefusedError):
+        await export_from_settings(settings, "st-1", "another-school")
