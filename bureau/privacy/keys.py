@@ -74,7 +74,9 @@ class InMemoryKeyStore:
         """Return the student's key, made on first use; KeyShreddedError once erased."""
         if student_id in self.shredded:
             raise KeyShreddedError(student_id)
-        return self.keys.setdefault(student_id, new_key(student_id))
+        if student_id not in self.keys:
+            self.keys[student_id] = new_key(student_id)
+        return self.keys[student_id]
 
     async def get(self, student_id: str) -> DataKey | None:
         """Return the student's key, or None."""
