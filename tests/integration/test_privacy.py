@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -18,12 +19,22 @@ from bureau.privacy.crypto import seal
 from bureau.privacy.export import ExportRefusedError, export_from_settings
 from bureau.privacy.fields import seal_personal
 from bureau.privacy.keys import KeyShreddedError, MongoKeyStore
-from bureau.privacy.topics import config_drift, retention_configs
+from bureau.privacy.topics import config_drift, retention_configs, students_topic_config
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
 from tests.support import events
 from tests.support.erasure_proof import Finding, erasure_proof
-from tests.support.kafka import produce
+from tests.support.kafka import eventually, produce, read_all
+
+
+async def tombstone(bootstrap: str, topic: str, key: bytes) -> None:
+    """Send a record with no value: what erasure writes on the students topic."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, None, key=key)
+    finally:
+        await producer.stop()
 
 
 @pytest.fixture
@@ -124,3 +135,39 @@ async def test_the_export_command_reads_the_store_and_opens_the_students_tokens(
     assert "hums-while-soldering" in exported
     with pytest.raises(ExportRefusedError):
         await export_from_settings(settings, "st-1", "another-school")
+
+
+async def test_an_erased_profile_leaves_the_compacted_log_and_not_the_old_config(
+    settings: Settings,
+) -> None:
+    """The lag bound and segment roll make the cleaner reach the erased profile.
+
+    The durations are shrunk (ms, not hours) so the broker's cleaner, which wakes
+    every 15 s, acts within the test; the keys are the ones bureau sets. Control:
+    the same records on a topic with only ``cleanup.policy=compact`` (bureau's old
+    config) keep the profile, because its segment is never rolled.
+    """
+    bound = students_topic_config(settings) | {
+        "segment.ms": "200",
+        "max.compaction.lag.ms": "1000",
+        "delete.retention.ms": "1000",
+    }
+    fast, old = f"{settings.topic_prefix}fast.students", f"{settings.topic_prefix}old.students"
+    await ensure_topics(
+        settings.kafka_bootstrap, [fast, old], 1, {fast: bound, old: {"cleanup.policy": "compact"}}
+    )
+    profile = json.dumps(events.student("s-gone", skills=("quokka-forensics",))).encode()
+    for topic in (fast, old):
+        await produce(settings.kafka_bootstrap, topic, [(b"s-gone", profile)])
+        await tombstone(settings.kafka_bootstrap, topic, b"s-gone")
+
+    async def profile_gone() -> bool:
+        # appending rolls a segment older than segment.ms: the cleaner may then take it
+        for topic in (fast, old):
+            await produce(settings.kafka_bootstrap, topic, [(b"filler", b"{}")])
+        records = await read_all(settings.kafka_bootstrap, fast)
+        return not any(r.key == b"s-gone" and r.value for r in records)
+
+    await eventually(profile_gone, within=180, what="the erased profile compacted away")
+    kept = await read_all(settings.kafka_bootstrap, old)
+    assert any(r.key == b"s-gone" and r.value == profile for r in kept), "control"
