@@ -16,11 +16,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import structlog
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
+
+log = structlog.get_logger(__name__)
 
 HOUR_MS = 3600 * 1000
 DAY_MS = 24 * HOUR_MS
@@ -113,3 +116,13 @@ async def config_drift(
         missing = sorted(t for t, v in described.items() if v is None)
         described.update(await describe(bootstrap, missing))
     return drift_in(wanted, described)
+
+
+async def report_drift(settings: Settings) -> list[Drift]:
+    """Check every retention promise on the broker at start-up; warn about each drift."""
+    drifted = await config_drift(settings.kafka_bootstrap, retention_configs(settings))
+    for d in drifted:
+        log.warning(
+            "topic_config_drift", topic=d.topic, config=d.name, wanted=d.wanted, actual=d.actual
+        )
+    return drifted

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import structlog
 from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -19,7 +20,12 @@ from bureau.privacy.crypto import seal
 from bureau.privacy.export import ExportRefusedError, export_from_settings
 from bureau.privacy.fields import seal_personal
 from bureau.privacy.keys import KeyShreddedError, MongoKeyStore
-from bureau.privacy.topics import config_drift, retention_configs, students_topic_config
+from bureau.privacy.topics import (
+    config_drift,
+    report_drift,
+    retention_configs,
+    students_topic_config,
+)
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
 from tests.support import events
@@ -72,6 +78,9 @@ async def test_the_students_topic_is_created_compacting_and_an_old_one_is_report
         settings.kafka_bootstrap, [old_students], 1, {old_students: {"cleanup.policy": "compact"}}
     )
     drifted = await config_drift(settings.kafka_bootstrap, {old_students: wanted[topics.students]})
+    with structlog.testing.capture_logs() as logs:
+        assert await report_drift(settings) == []
+    assert not [e for e in logs if e["event"] == "topic_config_drift"]
     # delete.retention.ms is not among them: Kafka's default is the day we want
     assert {d.name for d in drifted} == {
         "segment.ms",
