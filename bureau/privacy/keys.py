@@ -91,6 +91,10 @@ class InMemoryKeyStore:
         """Return every key that still exists."""
         return list(self.keys.values())
 
+    async def erased(self) -> set[str]:
+        """Return every pseudonym whose key was shredded (a replay leaves them out)."""
+        return set(self.shredded)
+
 
 class MongoKeyStore:
     """Keys as documents ``{_id: student id, key_id, secret}`` in the ``keys`` collection."""
@@ -136,6 +140,10 @@ class MongoKeyStore:
     async def all_keys(self) -> list[DataKey]:
         """Return every key that still exists."""
         return [_key(d) async for d in self._keys.find({"shredded": {"$ne": True}})]
+
+    async def erased(self) -> set[str]:
+        """Return every pseudonym whose key was shredded (a replay leaves them out)."""
+        return {d["_id"] async for d in self._keys.find({"shredded": True}, {"_id": 1})}
 
 
 def _key(doc: dict[str, Any]) -> DataKey:

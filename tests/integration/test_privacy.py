@@ -62,6 +62,7 @@ async def test_two_workers_creating_a_key_at_once_agree_and_erasure_is_final(
     with pytest.raises(KeyShreddedError):
         await b.get_or_create("st-1")
     assert await a.all_keys() == []
+    assert await a.erased() == {"st-1"}
 
 
 async def test_the_students_topic_is_created_compacting_and_an_old_one_is_reported(

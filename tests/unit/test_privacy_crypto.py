@@ -59,6 +59,7 @@ async def test_a_deleted_key_is_gone_and_never_made_again() -> None:
     assert await store.get("st-1") is None
     with pytest.raises(KeyShreddedError):
         await store.get_or_create("st-1")
+    assert await store.erased() == {"st-1"}
 
 
 async def test_the_cache_spares_the_store_on_the_write_path_but_not_on_the_read_path() -> None:
