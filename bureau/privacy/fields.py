@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bureau.privacy.crypto import DataKey, open_sealed, seal
-from bureau.privacy.keys import KeyShreddedError, KeyStore
+from bureau.privacy.keys import KeyShreddedError, KeyStore, keys_for
 
 SEALED = "sealed"
 """The field that carries the token in place of the personal fields."""
@@ -204,8 +204,17 @@ async def unseal(
 ) -> dict[str, Any]:
     """Open ``doc``'s tokens with the keys that still exist (read path: no key is made)."""
     kind = kind or doc.get("event_type", "")
-    keys = {s: await keystore.get(s) for s in sorted(owners(doc, kind, student_id))}
+    keys = await keys_for(keystore, owners(doc, kind, student_id))
     return unseal_with(doc, kind, keys, student_id)
+
+
+async def unseal_many(
+    docs: list[dict[str, Any]], keystore: KeyStore, *, kind: str
+) -> list[dict[str, Any]]:
+    """Open many documents of one view, fetching all their keys at once."""
+    needed = set().union(*(owners(d, kind) for d in docs)) if docs else set()
+    keys = await keys_for(keystore, needed)
+    return [unseal_with(d, kind, keys) for d in docs]
 
 
 async def seal_by_student(entries: Mapping[str, Any], keystore: KeyStore) -> dict[str, str]:
@@ -220,8 +229,9 @@ async def seal_by_student(entries: Mapping[str, Any], keystore: KeyStore) -> dic
 async def unseal_by_student(entries: Mapping[str, str], keystore: KeyStore) -> dict[str, Any]:
     """Open a mapping sealed by ``seal_by_student``; shredded students are left out."""
     out: dict[str, Any] = {}
+    keys = await keys_for(keystore, entries)
     for s, token in entries.items():
-        key = await keystore.get(s)
+        key = keys[s]
         if key is not None and (value := open_sealed({key.key_id: key}, token)) is not None:
             out[s] = value
     return out

@@ -22,8 +22,8 @@ from __future__ import annotations
 import base64
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, runtime_checkable
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -54,6 +54,24 @@ class KeyStore(Protocol):
         ...
 
 
+@runtime_checkable
+class KeyBatch(Protocol):
+    """A key store that can fetch many keys in one round trip (reads of many documents)."""
+
+    async def get_many(self, student_ids: Iterable[str]) -> dict[str, DataKey]:
+        """Return the keys that exist among ``student_ids``."""
+        ...
+
+
+async def keys_for(keystore: KeyStore, student_ids: Iterable[str]) -> dict[str, DataKey | None]:
+    """Each student's key or None (read path), in one round trip where the store can."""
+    wanted = sorted(set(student_ids))
+    if isinstance(keystore, KeyBatch):
+        found = await keystore.get_many(wanted)
+        return {s: found.get(s) for s in wanted}
+    return {s: await keystore.get(s) for s in wanted}
+
+
 class KeyListing(Protocol):
     """A key store that can list its keys: what the erasure proof decrypts with."""
 
@@ -81,6 +99,10 @@ class InMemoryKeyStore:
     async def get(self, student_id: str) -> DataKey | None:
         """Return the student's key, or None."""
         return self.keys.get(student_id)
+
+    async def get_many(self, student_ids: Iterable[str]) -> dict[str, DataKey]:
+        """Return the keys that exist among ``student_ids``."""
+        return {s: self.keys[s] for s in student_ids if s in self.keys}
 
     async def delete(self, student_id: str) -> None:
         """Shred the student's key for good."""
@@ -133,6 +155,11 @@ class MongoKeyStore:
             return None
         return _key(doc)
 
+    async def get_many(self, student_ids: Iterable[str]) -> dict[str, DataKey]:
+        """Return the keys that exist among ``student_ids``, in one query."""
+        query = {"_id": {"$in": list(student_ids)}, "shredded": {"$ne": True}}
+        return {d["_id"]: _key(d) async for d in self._keys.find(query)}
+
     async def delete(self, student_id: str) -> None:
         """Replace the key by a tombstone: the secret is gone, the refusal stays."""
         await self._keys.replace_one({"_id": student_id}, {"shredded": True}, upsert=True)
@@ -184,6 +211,11 @@ class CachedKeyStore:
     async def get(self, student_id: str) -> DataKey | None:
         """Ask the store: opening must never outlive a deletion."""
         return await self.inner.get(student_id)
+
+    async def get_many(self, student_ids: Iterable[str]) -> dict[str, DataKey]:
+        """Ask the store (in one round trip where it can)."""
+        found = await keys_for(self.inner, student_ids)
+        return {s: k for s, k in found.items() if k is not None}
 
     async def delete(self, student_id: str) -> None:
         """Forget the key here and shred it in the store."""

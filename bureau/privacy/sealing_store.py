@@ -28,6 +28,7 @@ from bureau.privacy.fields import (
     student_named,
     unseal,
     unseal_by_student,
+    unseal_many,
 )
 from bureau.privacy.keys import KeyStore
 
@@ -110,15 +111,12 @@ class SealingStore:
         )
 
     async def find(self, collection: str, where: Mapping[str, Any]) -> list[Document]:
-        """Find documents, opened."""
-        return [
-            await self._open_view(collection, d) for d in await self.inner.find(collection, where)
-        ]
+        """Find documents, opened (their keys fetched at once)."""
+        return await self._open_views(collection, await self.inner.find(collection, where))
 
     async def get_many(self, collection: str, ids: Sequence[str]) -> list[Document]:
-        """Get documents by id, opened."""
-        docs = await self.inner.get_many(collection, ids)
-        return [await self._open_view(collection, d) for d in docs]
+        """Get documents by id, opened (their keys fetched at once)."""
+        return await self._open_views(collection, await self.inner.get_many(collection, ids))
 
     async def park(self, ref: str, event_id: UUID, entry: Document) -> None:
         """Park an event sealed whole under the student it names (if it names one)."""
@@ -166,11 +164,18 @@ class SealingStore:
             return await seal_personal(doc, self.keys, kind=view)
         return doc
 
-    async def _open_view(self, view: str, doc: Document) -> Document:
+    async def _open_views(self, view: str, docs: list[Document]) -> list[Document]:
         if view in BY_STUDENT:
             field = BY_STUDENT[view]
-            opened = await unseal_by_student(json.loads(doc[field]), self.keys)
-            return {**doc, field: json.dumps(opened, sort_keys=True)}
+            return [
+                {
+                    **d,
+                    field: json.dumps(
+                        await unseal_by_student(json.loads(d[field]), self.keys), sort_keys=True
+                    ),
+                }
+                for d in docs
+            ]
         if view in VIEWS:
-            return await unseal(doc, self.keys, kind=view)
-        return doc
+            return await unseal_many(docs, self.keys, kind=view)
+        return docs

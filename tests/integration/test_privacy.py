@@ -57,6 +57,7 @@ async def test_two_workers_creating_a_key_at_once_agree_and_erasure_is_final(
     first, second = await asyncio.gather(a.get_or_create("st-1"), b.get_or_create("st-1"))
     assert first == second
     assert await b.get("st-1") == first
+    assert await b.get_many(["st-1", "st-2"]) == {"st-1": first}
     await a.delete("st-1")
     assert await b.get("st-1") is None
     with pytest.raises(KeyShreddedError):

@@ -120,3 +120,31 @@ async def test_round_preferences_rest_sealed_per_student_and_read_back_plain() -
     await keys.delete("s-1")
     [after] = await store.find("round_preferences", {"round_id": "r"})
     assert json.loads(after["entries"]) == {"s-2": ["o-2"]}
+
+
+class _Counting(InMemoryKeyStore):
+    """Counts read round trips."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def get(self, student_id: str) -> Any:
+        self.reads += 1
+        return await super().get(student_id)
+
+    async def get_many(self, student_ids: Any) -> Any:
+        self.reads += 1
+        return await super().get_many(student_ids)
+
+
+async def test_reading_many_sealed_documents_fetches_their_keys_at_once() -> None:
+    keys = _Counting()
+    store = SealingStore(InMemoryStore(), keys)
+    for n in range(50):
+        doc = {"student_id": f"s-{n}", "status": "confirmed", "start": "2031-07-13"}
+        await store.put_view("placements", f"a-{n}", doc)
+    keys.reads = 0
+    found = await store.find("placements", {})
+    assert {d["start"] for d in found} == {"2031-07-13"}
+    assert keys.reads == 1
