@@ -38,7 +38,7 @@ class Settings(BaseSettings):
         default=365, ge=1, description="How long a school's outcome topic keeps its records."
     )
     matches_retention_days: int = Field(
-        default=90, ge=1, description="How long match suggestions stay on their topic."
+        default=30, ge=1, description="How long match suggestions stay on their topic."
     )
     students_max_compaction_lag_hours: int = Field(
         default=24,
