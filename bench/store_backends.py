@@ -235,9 +235,9 @@ async def costs(
             name,
             k,
             previous=previous,
-            event_id=uuid.uuid4(),
             state={"offer": fields, "applications": []},
             fields=fields,
+            seen={},
             outbox=[],
         )
 

@@ -121,6 +121,15 @@ async def _stats(settings: Settings) -> None:
         )
 
 
+def _student_export(settings: Settings, student_id: str, school_id: str) -> None:
+    from bureau.privacy.export import ExportRefusedError, export_from_settings
+
+    try:
+        _say(asyncio.run(export_from_settings(settings, student_id, school_id)))
+    except ExportRefusedError as exc:
+        sys.exit(f"bureau student export: {exc}")
+
+
 def _replay(settings: Settings, *, into_db: str, compare_with: str | None) -> None:
     from bureau.replay import ReplayError, run_replay
 
@@ -159,6 +168,10 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("stats", help="recompute and print the statistics projection")
     shortlist = sub.add_parser("shortlist", help="print an offer's best candidates now")
     shortlist.add_argument("offer_id")
+    student = sub.add_parser("student", help="subject access: what bureau holds on a student")
+    student.add_argument("action", choices=["export"])
+    student.add_argument("student_id", metavar="pseudonym")
+    student.add_argument("--school", required=True, help="the student's own school")
     args = parser.parse_args(argv)
     if args.command == "asyncapi":
         sys.exit(_asyncapi(check=args.check))
@@ -177,6 +190,8 @@ def main(argv: list[str] | None = None) -> None:
             asyncio.run(_stats(settings))
         elif args.command == "shortlist":
             asyncio.run(_shortlist(settings, args.offer_id))
+        elif args.command == "student":
+            _student_export(settings, args.student_id, args.school)
         else:
             _demo(settings, once=args.once)
     except KeyboardInterrupt:

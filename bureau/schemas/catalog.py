@@ -38,8 +38,14 @@ CATALOG: tuple[Channel, ...] = (
         "bureau.students.v1",
         "student id (a pseudonym)",
         "the student's school",
-        "Pseudonymous student profiles; least data; erasure.",
-        (students.StudentRegistered, students.StudentProfileUpdated, students.StudentErased),
+        "Pseudonymous student profiles; least data; consent as a record; erasure.",
+        (
+            students.StudentRegistered,
+            students.StudentProfileUpdated,
+            students.StudentErased,
+            students.ConsentGiven,
+            students.ConsentWithdrawn,
+        ),
     ),
     Channel(
         "offers",

@@ -59,6 +59,11 @@ PostcodeArea = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{3}$")]
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Sealed = Annotated[
+    str, StringConstraints(pattern=r"^bk1\.[0-9a-f]{16,64}\.[A-Za-z0-9_-]+$", max_length=65536)
+]
+"""Personal fields sealed under the student's data key (``bureau.privacy.crypto``): read
+them through bureau, which opens them for whoever is entitled; unreadable once erased."""
 Crebo = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
 """A Dutch vocational qualification code (mbo programmes)."""
 

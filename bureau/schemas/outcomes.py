@@ -6,7 +6,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Literal
 
-from bureau.schemas.common import Frozen, Text
+from pydantic import Field
+
+from bureau.schemas.common import Frozen, Sealed, Text
 from bureau.schemas.envelope import Envelope, Identifier
 
 
@@ -36,6 +38,9 @@ class Outcome(Frozen):
     reason: Text = ""
     start: date | None = None
     end: date | None = None
+    sealed: Sealed | None = Field(
+        default=None, description="Reason and dates, sealed under the student's data key."
+    )
 
 
 class PlacementOutcome(Envelope):
