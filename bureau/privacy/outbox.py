@@ -7,6 +7,10 @@ the events of ``fields.EVENTS`` (MatchSuggested reasons; PlacementOutcome reason
 dates) and the views of ``fields.VIEWS`` (applications, placements). Left readable:
 bureau's changelog records (entries with a ``table``), which every worker matches
 from; those topics are compacted, and erasure writes the last record of the student.
+
+A parked event rests sealed whole under the student it names (``park``) and is
+opened only to be sent again (``unpark``, when an outbox is delivered): once the
+student's key is gone it is never re-driven, and nobody can read it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import json
 from collections.abc import Sequence
 
 from bureau.adapters.store import Document
-from bureau.privacy.fields import EVENTS, VIEWS, seal_personal
+from bureau.privacy.fields import EVENTS, VIEWS, seal_personal, student_named, unseal
 from bureau.privacy.keys import KeyStore
 
 
@@ -44,6 +48,27 @@ class OutboxSealer:
     async def shred(self, student_id: str) -> None:
         """Delete the student's key for good: every token sealed under it is noise."""
         await self.keys.delete(student_id)
+
+    async def park(self, entry: Document) -> Document:
+        """A parked event sealed whole under the student it names (as it is if none)."""
+        value = entry.get("value")
+        student = student_named(value) if isinstance(value, str) else None
+        if student is None:
+            return entry
+        sealed = await seal_personal(entry, self.keys, kind="parked", student_id=student)
+        return {**sealed, "student_id": student}
+
+    async def unpark(self, outbox: Sequence[Document]) -> list[Document]:
+        """Parked events opened for their re-drive; an erased student's are left out."""
+        out: list[Document] = []
+        for entry in outbox:
+            if "topic" in entry and "value" not in entry:
+                student = entry.get("student_id")
+                entry = await unseal(entry, self.keys, kind="parked", student_id=student)
+                if "value" not in entry:
+                    continue  # the key is gone: nobody may read (or re-drive) it
+            out.append(entry)
+        return out
 
     async def _entry(self, entry: Document) -> Document:
         if "table" in entry:

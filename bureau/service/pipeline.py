@@ -53,6 +53,14 @@ class Sealer(Protocol):
         """Make everything sealed for the student unreadable, for good."""
         ...
 
+    async def park(self, entry: Document) -> Document:
+        """Return a parked entry sealed whole under the student its event names."""
+        ...
+
+    async def unpark(self, outbox: Sequence[Document]) -> list[Document]:
+        """Open sealed parked entries for delivery; leave out those nobody can open."""
+        ...
+
 
 class Plain:
     """No sealing (unit tests of other rooms, the demo)."""
@@ -63,6 +71,14 @@ class Plain:
 
     async def shred(self, student_id: str) -> None:
         """Nothing was sealed: nothing to shred."""
+
+    async def park(self, entry: Document) -> Document:
+        """Return the entry as it is."""
+        return entry
+
+    async def unpark(self, outbox: Sequence[Document]) -> list[Document]:
+        """Return the entries as they are."""
+        return list(outbox)
 
 
 class RejectedEventError(Exception):
@@ -212,6 +228,7 @@ class Pipeline:
 
     async def deliver(self, outbox: Sequence[Document]) -> None:
         """Write the views, then publish the records (all in flight at once)."""
+        outbox = await self.sealer.unpark(outbox)
         for entry in outbox:
             if "view" in entry:
                 await self.store.put_view(entry["view"], entry["key"], entry["doc"])
@@ -235,7 +252,7 @@ class Pipeline:
     async def park(self, ref: str, event: Envelope, topic: str) -> None:
         """Keep ``event`` (from ``topic``) on the aggregate it waits for; then look again."""
         kind, _, key = ref.partition(":")
-        entry = publish_entry(topic, _key_of(event), event)
+        entry = await self.sealer.park(publish_entry(topic, _key_of(event), event))
         await self.store.park(f"{kind}s", key, entry)
         log.info("event_parked", waiting_for=ref)
         # The reference may have arrived meanwhile, and its writer may not look again.

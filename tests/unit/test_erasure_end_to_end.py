@@ -22,9 +22,16 @@ from tests.support.scenarios import Candidacy
 TOPICS = Topics()
 SKILLS = ("quokka-forensics", "wombat-tuning")
 """One skill of the offer's for each student: the reasons of their suggestions quote it."""
-ERASED = ("shared skills: quokka-forensics", "Zeppelin rigging XQ", "2031-07-13", "2031-12-29")
-"""Values about s-1 that occur nowhere else: a reason, a programme, a placement's dates."""
-KEPT = ("shared skills: wombat-tuning", "Kite repair QZ", "2032-03-03", "2032-05-27")
+ERASED = (
+    "shared skills: quokka-forensics",
+    "Zeppelin rigging XQ",
+    "2031-07-13",
+    "2031-12-29",
+    "hums-while-soldering",
+)
+"""Values about s-1 that occur nowhere else: a reason, a programme, a placement's dates,
+a remark in an event still waiting for its offer."""
+KEPT = ("shared skills: wombat-tuning", "Kite repair QZ", "2032-03-03", "2032-05-27", "whistles")
 """The same for s-2, who is not erased."""
 
 
@@ -69,6 +76,18 @@ async def _candidacy(exchange: Exchange, student: str, start: str, end: str) -> 
         await exchange.apply(application_event.validate_python(raw))
 
 
+async def _waiting(exchange: Exchange, student: str, remark: str) -> None:
+    raw = events.application(
+        "PlacementCompleted",
+        f"late-{student}",
+        offer_id="o-late",
+        student_id=student,
+        rating=2,
+        remarks=remark,
+    )
+    await exchange.apply(application_event.validate_python(raw))
+
+
 async def _register(exchange: Exchange, student: str, skill: str, programme: str) -> None:
     raw = events.student(student, skills=(skill,))
     raw["data"]["programme"] = programme
@@ -90,6 +109,8 @@ async def _run(*, sealing: bool) -> tuple[set[str], set[str], set[str]]:
     await _register(exchange, "s-2", SKILLS[1], KEPT[1])
     await _candidacy(exchange, "s-1", ERASED[2], ERASED[3])
     await _candidacy(exchange, "s-2", KEPT[2], KEPT[3])
+    await _waiting(exchange, "s-1", ERASED[4])
+    await _waiting(exchange, "s-2", KEPT[4])
 
     async def where(needles: tuple[str, ...]) -> set[str]:
         places = {name: list(c.values()) for name, c in store.collections.items()}
@@ -120,6 +141,7 @@ async def test_control_without_sealing_the_records_bureau_sent_keep_them() -> No
         TOPICS.suggestions("acme-security"),
         TOPICS.suggestions("roc-amsterdam"),
         TOPICS.outcomes("roc-amsterdam"),
+        "offers",  # the event waiting for o-late, parked on its placeholder
     }
 
 
@@ -139,3 +161,17 @@ async def test_the_tombstone_keeps_no_outbox_of_parked_events_and_the_key_is_shr
     assert [e for e in store["students"]["s-9"]["outbox"] if "a-9" in json.dumps(e)] == []
     assert await keys.get("s-1") is None
     assert keys.shredded == {"s-1", "s-9"}
+
+
+async def test_a_parked_event_rests_sealed_and_is_redriven_as_it_came_unless_erased() -> None:
+    store, keys, log = InMemoryStore(), InMemoryKeyStore(), Log()
+    exchange = Exchange(store=store, publish=log, topics=TOPICS, sealer=OutboxSealer(keys))
+    for student in ("s-1", "s-2"):
+        await _register(exchange, student, SKILLS[0], ERASED[1])
+        await _waiting(exchange, student, ERASED[4])
+    assert ERASED[4] not in json.dumps(store["offers"]["o-late"])
+    await exchange.apply(student_event.validate_python(events.erasure("s-1")))
+    await exchange.apply(offer_event.validate_python(events.offer("o-late")))
+    redriven = [json.loads(v) for t, _, v in log.records if t == TOPICS.applications and v]
+    assert [e["data"]["student_id"] for e in redriven] == ["s-2"]
+    assert redriven[0]["data"]["remarks"] == ERASED[4]
