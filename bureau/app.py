@@ -24,7 +24,7 @@ from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
 from bureau.privacy.keys import CachedKeyStore, InMemoryKeyStore, KeyStore, MongoKeyStore
 from bureau.privacy.outbox import OutboxSealer
-from bureau.privacy.topics import retention_configs
+from bureau.privacy.topics import report_drift, retention_configs
 from bureau.service import Exchange, Publish, Tables
 from bureau.service.queries import Queries
 from bureau.settings import Settings
@@ -136,6 +136,8 @@ def create_app(settings: Settings | None = None) -> FastStream:
         await ensure_topics(
             settings.kafka_bootstrap, topics.all(), settings.partitions, topic_configs(settings)
         )
+        # A topic made before a promise changed keeps its old config: say so, loudly.
+        await report_drift(settings)
         await store.ensure_indexes()
         # The tables first: no event is taken before the worker knows the exchange.
         await worker.follower.restore()
