@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from bureau.adapters.memory import InMemoryStore
 from bureau.app import topic_configs
 from bureau.privacy.keys import InMemoryKeyStore
 from bureau.privacy.outbox import OutboxSealer
 from bureau.schemas import application_event, offer_event, student_event
 from bureau.schemas.outcomes import PlacementStatus as S
-from bureau.service import Exchange
+from bureau.service import Exchange, RejectedEventError
 from bureau.service.pipeline import Plain
 from bureau.settings import Settings
 from bureau.topics import Topics
@@ -175,3 +177,25 @@ async def test_a_parked_event_rests_sealed_and_is_redriven_as_it_came_unless_era
     redriven = [json.loads(v) for t, _, v in log.records if t == TOPICS.applications and v]
     assert [e["data"]["student_id"] for e in redriven] == ["s-2"]
     assert redriven[0]["data"]["remarks"] == ERASED[4]
+
+
+async def test_a_late_event_about_an_erased_students_application_is_refused() -> None:
+    store, keys, log = InMemoryStore(), InMemoryKeyStore(), Log()
+    exchange = Exchange(store=store, publish=log, topics=TOPICS, sealer=OutboxSealer(keys))
+    await exchange.apply(offer_event.validate_python(events.offer("o-1")))
+    await _register(exchange, "s-1", SKILLS[0], ERASED[1])
+    c = Candidacy(
+        application_id="a-1",
+        offer_id="o-1",
+        student_id="s-1",
+        school_id="roc-amsterdam",
+        company_id="acme-security",
+    )
+    for raw in c.path_to(S.ACCEPTED):
+        await exchange.apply(application_event.validate_python(raw))
+    await exchange.apply(student_event.validate_python(events.erasure("s-1")))
+    late = c.event("PlacementConfirmed")
+    late["data"] |= {"start": ERASED[2], "end": ERASED[3]}
+    with pytest.raises(RejectedEventError, match="erased"):
+        await exchange.apply(application_event.validate_python(late))
+    assert ERASED[2] not in json.dumps(store["offers"]["o-1"])
