@@ -43,7 +43,8 @@ class OutboxSealer:
 
     async def seal(self, outbox: Sequence[Document]) -> list[Document]:
         """The entries with their personal fields sealed; a shredded student's dropped."""
-        return [await self._entry(e) for e in outbox]
+        bodies: dict[str, str] = {}  # a suggestion goes to bureau's log and to each party
+        return [await self._entry(e, bodies) for e in outbox]
 
     async def shred(self, student_id: str) -> None:
         """Delete the student's key for good: every token sealed under it is noise."""
@@ -70,7 +71,7 @@ class OutboxSealer:
             out.append(entry)
         return out
 
-    async def _entry(self, entry: Document) -> Document:
+    async def _entry(self, entry: Document, bodies: dict[str, str]) -> Document:
         if "table" in entry:
             return entry
         view, doc = entry.get("view"), entry.get("doc")
@@ -78,5 +79,7 @@ class OutboxSealer:
             return {**entry, "doc": await seal_personal(doc, self.keys, kind=view)}
         value = entry.get("value")
         if "topic" in entry and isinstance(value, str):
-            return {**entry, "value": await seal_body(value, self.keys)}
+            if value not in bodies:
+                bodies[value] = await seal_body(value, self.keys)
+            return {**entry, "value": bodies[value]}
         return entry
