@@ -109,7 +109,7 @@ async def test_amsterdam_places_cyber_students_and_each_school_reads_only_its_ow
         "ams-a3": "rejected",
     }
 
-    apps = await p.docs("applications")
+    apps = await p.opened("applications")
     assert {k: a["status"] for k, a in apps.items()} == {
         "ams-a1": "confirmed",
         "ams-a2": "confirmed",
@@ -122,7 +122,7 @@ async def test_amsterdam_places_cyber_students_and_each_school_reads_only_its_ow
         ("PlacementOffered", "rejected"),
     ]
     assert apps["ams-a3"]["history"][-1]["reason"] == "no places left"
-    placements = await p.docs("placements")
+    placements = await p.opened("placements")
     assert {k: (d["student_id"], d["school_id"], d["start"]) for k, d in placements.items()} == {
         "ams-a1": ("ams-01", roc, "2027-02-01"),
         "ams-a2": ("ams-12", hva, "2027-02-01"),
@@ -376,7 +376,7 @@ async def test_utrecht_ict_lab_runs_an_mbo_hbo_assignment_and_places_interns_fro
     assert sorted(doc["state"]["details"]["levels"]) == ["hbo", "mbo-4"]
     assert list(entries(doc["state"]["teams"])) == ["lab-team-1"]
 
-    apps = await p.docs("applications")
+    apps = await p.opened("applications")
     assert {k: a["status"] for k, a in apps.items()} == {
         "utr-a1": "confirmed",
         "utr-a2": "withdrawn",
