@@ -27,12 +27,15 @@ from bureau.handlers.dead_letter import dead_letter
 from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
 from bureau.lag import subscriptions
+from bureau.privacy.keys import CachedKeyStore, InMemoryKeyStore, KeyStore, MongoKeyStore
+from bureau.privacy.outbox import OutboxSealer
+from bureau.privacy.topics import report_drift, retention_configs
 from bureau.security.client import aiokafka_security, bureau_signer, faststream_security
 from bureau.service import Exchange, Publish, Tables
 from bureau.service.documents import View
 from bureau.service.queries import Queries
 from bureau.settings import Settings
-from bureau.topics import Topics, dlq
+from bureau.topics import Topics
 from bureau.web.feed import refresh_forever, statistics_topic
 
 
@@ -51,10 +54,21 @@ class Worker:
 
 
 def build_broker(
-    settings: Settings, store: Store, publish: Callable[[KafkaBroker], Publish] | None = None
+    settings: Settings,
+    store: Store,
+    publish: Callable[[KafkaBroker], Publish] | None = None,
+    keys: KeyStore | None = None,
 ) -> KafkaBroker:
     """Create the broker with bureau's handlers registered on it."""
-    return wire(settings, store, publish).broker
+    return wire(settings, store, publish, keys=keys).broker
+
+
+def key_store(settings: Settings, store: Store) -> CachedKeyStore:
+    """Students' data keys beside the store (``keys``), cached for sealing only."""
+    inner: KeyStore = (
+        MongoKeyStore(store.db) if isinstance(store, MongoStore) else InMemoryKeyStore()
+    )
+    return CachedKeyStore(inner, ttl=settings.key_cache_seconds)
 
 
 def _instruments(settings: Settings, tracer_provider: TracerProvider | None) -> list[Any]:
@@ -71,10 +85,13 @@ def wire(
     store: Store,
     publish: Callable[[KafkaBroker], Publish] | None = None,
     tracer_provider: TracerProvider | None = None,
+    keys: KeyStore | None = None,
 ) -> Worker:
     """Connect settings, store, broker, publisher, tables and the exchange's rooms.
 
     ``publish`` replaces bureau's own producer (a replay discards, unit tests capture).
+    ``keys``: the students' data keys (default: the ``keys`` collection of a MongoDB
+    store, in memory beside any other store); a replay passes the live database's.
     """
     broker: KafkaBroker
 
@@ -138,6 +155,7 @@ def wire(
         ),
         rules=Rules(default_max_travel_km=settings.max_travel_km),
         rescore_threshold=settings.rescore_threshold,
+        sealer=OutboxSealer(keys or key_store(settings, store)),
     )
     register(broker, exchange=exchange, settings=settings, dead_letter=_dead_letter)
     return Worker(broker, publisher, follower, exchange)
@@ -174,6 +192,8 @@ def create_app(
             topic_configs(settings),
             **aiokafka_security(settings),
         )
+        # A topic made before a promise changed keeps its old config: say so, loudly.
+        await report_drift(settings, topic_configs(settings))
         await store.ensure_indexes()
         # The tables first: no event is taken before the worker knows the exchange.
         await worker.follower.restore()
@@ -228,19 +248,10 @@ async def open_queries(settings: Settings, *, tables: bool = False) -> AsyncIter
 
 
 def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
-    """Per-topic settings that carry a promise: erasure by compaction, bounded dead letters."""
+    """Per-topic settings that carry a promise: erasure by compaction, bounded retention."""
     topics = Topics.from_settings(settings)
-    retention_ms = str(settings.dlq_retention_days * 24 * 3600 * 1000)
-    # Dead letters keep original bytes, personal data among them: not forever.
-    configs = {dlq(t): {"retention.ms": retention_ms} for t in topics.inbound}
-    # Profiles are full replacements, so the latest per student is all a replay needs;
-    # compaction then lets an erasure's tombstone remove the student from the log.
-    configs[topics.students] = {"cleanup.policy": "compact"}
-    # Tables are current state: the latest record per key is all a restore needs; so is
-    # the open statistics feed.
-    for changelog in [*topics.changelogs, statistics_topic(topics)]:
-        configs[changelog] = {"cleanup.policy": "compact"}
-    return configs
+    # The open statistics feed is current state, like the tables.
+    return retention_configs(settings) | {statistics_topic(topics): {"cleanup.policy": "compact"}}
 
 
 async def until_signalled() -> None:

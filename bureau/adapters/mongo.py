@@ -40,6 +40,8 @@ class MongoStore:
     async def ensure_indexes(self) -> None:
         """Create the indexes queries use (never the event path); safe on every start."""
         await self.db["round_inputs"].create_index([("round_id", ASCENDING)])
+        # an erasure finds the student's applications (then their books) by this
+        await self.db["applications"].create_index([("student_id", ASCENDING)])
 
     async def close(self) -> None:
         """Close the client's connections."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal, Self
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
-from bureau.schemas.common import Frozen, Text, WireDate, ordered
+from bureau.schemas.common import Frozen, Sealed, Text, WireDate, ordered
 from bureau.schemas.envelope import Envelope, Identifier
 
 
@@ -37,6 +37,9 @@ class Outcome(Frozen):
     reason: Text = ""
     start: WireDate | None = None
     end: WireDate | None = None
+    sealed: Sealed | None = Field(
+        default=None, description="Reason and dates, sealed under the student's data key."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:

@@ -435,7 +435,7 @@ async def test_every_illegal_transition_in_the_catalog_is_dead_lettered_with_its
         (e, s): f"illegal transition: {e} on a {s.value} application" for e, s in illegal
     }
     assert len(dead) == len(illegal)
-    apps = await p.docs("applications")
+    apps = await p.opened("applications")
     assert {(e, s): apps[c.application_id]["status"] for (e, s), c in cases.items()} == {
         (e, s): s.value for e, s in illegal
     }
@@ -482,7 +482,7 @@ async def test_bureaus_own_no_places_left_rejection_is_not_dead_lettered_when_re
         # bureau's rejection of the second joined the topic: let bureau read it back too.
         await p.settle(t.applications)
 
-    apps = await p.docs("applications")
+    apps = await p.opened("applications")
     assert (apps["full-2"]["status"], apps["full-2"]["history"][-1]["reason"]) == (
         "rejected",
         "no places left",

@@ -16,6 +16,8 @@ from pymongo import AsyncMongoClient
 
 from bureau.domain.book import SCHOOL_EVENTS
 from bureau.handlers.dead_letter import REASON
+from bureau.privacy.fields import unseal_many
+from bureau.privacy.keys import MongoKeyStore
 from bureau.schemas import MatchSuggested, PlacementOutcome, PlacementStatus
 from bureau.settings import Settings
 from bureau.topics import Purpose, Topics, dlq
@@ -163,6 +165,17 @@ class Partners:
             return {doc["_id"]: doc async for doc in found}
         finally:
             await client.close()
+
+    async def opened(self, view: str) -> dict[str, dict[str, Any]]:
+        """Read a view with its personal fields opened, as an entitled reader gets it."""
+        docs = await self.docs(view)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.settings.mongo_url)
+        try:
+            keys = MongoKeyStore(client[self.settings.mongo_db])
+            found = await unseal_many(list(docs.values()), keys, kind=view)
+        finally:
+            await client.close()
+        return {d["_id"]: d for d in found}
 
     async def doc(self, collection: str, key: str) -> dict[str, Any] | None:
         """Read one projection document, or None."""

@@ -69,7 +69,9 @@ class World:
     def __init__(self, *, allow_queries: bool = False) -> None:
         self.memory = InMemoryStore()
         self.store = CountingStore(
-            self.memory, allow=None if allow_queries else frozenset({View.ROUND_INPUTS})
+            self.memory,
+            # a round's close reads its inputs; an erasure finds the student's applications
+            allow=None if allow_queries else frozenset({View.ROUND_INPUTS, View.APPLICATIONS}),
         )
         self.log = Log()
         self.exchange = Exchange(store=self.store, publish=self.log, topics=TOPICS)
