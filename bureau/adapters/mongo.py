@@ -42,6 +42,7 @@ class MongoStore:
         await self.db["round_inputs"].create_index([("round_id", ASCENDING)])
         # an erasure finds the student's applications (then their books) by this
         await self.db["applications"].create_index([("student_id", ASCENDING)])
+        await self.db["team_members"].create_index([("student_id", ASCENDING)])
 
     async def close(self) -> None:
         """Close the client's connections."""

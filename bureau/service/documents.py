@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from bureau.adapters.store import Document, Stored
 from bureau.domain.book import Application, Book
-from bureau.domain.collaboration import LectureBooking
+from bureau.domain.collaboration import LectureBooking, Question
 from bureau.domain.decisions import Rejected
 from bureau.domain.matching import Offer, Student, Suggestion
 from bureau.domain.round import Round
@@ -58,6 +58,8 @@ class View:
     STATISTICS = "statistics"
     ROUND_INPUTS = "round_inputs"
     DEAD_LETTERS = "dead_letters"
+    TEAM_MEMBERS = "team_members"
+    """One document per member of a proposed team: how erasure finds the questions."""
 
 
 class StudentRecord(BaseModel):
@@ -199,6 +201,19 @@ def student_fields(record: StudentRecord | Tombstone) -> Document:
         "available": p.available.model_dump(mode="json") if p.available else None,
         "erased": False,
     }
+
+
+def question_fields(q: Question) -> Document:
+    """Top-level query fields of a research question."""
+    return {"owner_id": q.details.owner_id, "closed": q.closed, "themes": sorted(q.details.themes)}
+
+
+def team_member_view(
+    question_id: str, team_id: str, student_id: str, *, present: bool = True
+) -> tuple[str, str, Document | None]:
+    """The team-members view of one member of a proposed team (``present`` False: gone)."""
+    doc = {"question_id": question_id, "team_id": team_id, "student_id": student_id}
+    return View.TEAM_MEMBERS, f"{question_id}/{team_id}/{student_id}", doc if present else None
 
 
 def round_fields(r: Round) -> Document:

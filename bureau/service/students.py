@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bureau.adapters.store import Document, Stored
-from bureau.domain.book import Book
 from bureau.domain.decisions import Applied, Rejected
-from bureau.domain.erasure import scrub_book
 from bureau.domain.roles import check_student_owner
 from bureau.schemas.matches import MatchSuggested
 from bureau.schemas.students import StudentErased, StudentEvent
@@ -16,18 +14,15 @@ from bureau.service.documents import (
     Kind,
     StudentRecord,
     Tombstone,
-    View,
-    application_views,
     is_erased,
-    offer_fields,
     owner,
     state_of,
     student_fields,
     student_for_matching,
     student_record,
 )
-from bureau.service.pipeline import Done, Position, RejectedEventError, view_entry
-from bureau.service.rounds import PREFERENCES
+from bureau.service.pipeline import Done, Position, RejectedEventError
+from bureau.service.removal import Removal
 from bureau.topics import Table
 
 
@@ -117,49 +112,12 @@ class Students:
         )
         self.ctx.absorb(result)
         # Also on a redelivery: a crash may have come before the books or the key.
-        await self._scrub_books(event)
-        await self._forget_preferences(data.student_id)
+        removal = Removal(ctx=self.ctx)
+        await removal.books(event, data.student_id)
+        await removal.round_inputs(data.student_id)
+        await removal.teams(event, data.student_id)
         # After the tombstone's commit: every token sealed for them becomes noise.
         await self.ctx.pipeline.sealer.shred(data.student_id)
-
-    async def _forget_preferences(self, student_id: str) -> None:
-        """Delete the student's round preferences (a round not yet run goes on without them)."""
-        store = self.ctx.pipeline.store
-        where = {"kind": PREFERENCES, "subject": student_id}
-        for doc in await store.find(View.ROUND_INPUTS, where):
-            await store.put_view(View.ROUND_INPUTS, doc["_id"], None)
-
-    async def _scrub_books(self, event: StudentErased) -> None:
-        """Take the student's dates, rating and history out of every book they applied to."""
-        student_id = event.data.student_id
-        views = await self.ctx.pipeline.store.find(View.APPLICATIONS, {"student_id": student_id})
-        for offer_id in sorted({v["offer_id"] for v in views}):
-
-            def decide(stored: Stored | None) -> Applied[Book] | Rejected:
-                book = state_of(Book, stored)
-                if book is None:
-                    return Rejected("no book")
-                return Applied(scrub_book(book, student_id))
-
-            def follow(stored: Stored | None, decision: Applied[Book]) -> list[Document]:
-                book = decision.state
-                return [
-                    view_entry(*view)
-                    for app in book.applications.values()
-                    if app.student_id == student_id
-                    for view in application_views(book, app)
-                ]
-
-            await self.ctx.pipeline.run(
-                Kind.OFFERS,
-                offer_id,
-                event,  # one erasure, applied once to each book (redeliveries recognised)
-                decide,
-                topic=self.ctx.topics.applications,
-                at=None,
-                fields=offer_fields,
-                follow=follow,
-            )
 
 
 __all__ = ["RejectedEventError", "Students"]
