@@ -105,6 +105,34 @@ def lost(
     return permitted(before, age_band) - permitted(after, age_band)
 
 
+def withdrawn_by(record: ConsentRecord, event_id: str, age_band: AgeBand) -> frozenset[Purpose]:
+    """Purposes the record's event ``event_id`` took away (the same on a redelivery)."""
+    before = record.model_copy(
+        update={"history": tuple(e for e in record.history if e.event_id != event_id)}
+    )
+    return lost(before, record, age_band)
+
+
+def applied_to(profile: StudentProfile, record: ConsentRecord | None) -> StudentProfile:
+    """The profile as matching and statistics see it: its consents read from the record.
+
+    Without a record the school's booleans stand; with one, the record decides (a later
+    profile's booleans no longer give back what was withdrawn).
+    """
+    if record is None:
+        return profile
+    statistics = permits(record, profile.age_band, Purpose.STATISTICS)
+    return profile.model_copy(
+        update={
+            "consent": record.holds(ConsentGiver.STUDENT, Purpose.MATCHING),
+            "guardian_consent": record.holds(ConsentGiver.GUARDIAN, Purpose.MATCHING),
+            "statistics_consent": statistics,
+            # gender only with a statistics consent (the profile's own rule)
+            "gender": profile.gender if statistics else None,
+        }
+    )
+
+
 def from_profile(profile: StudentProfile, at: datetime) -> ConsentRecord:
     """The record the profile's legacy booleans stand for (no history behind them)."""
     student = set()
@@ -127,6 +155,7 @@ def _legacy(by: ConsentGiver, purposes: frozenset[Purpose], at: datetime) -> Con
 __all__ = [
     "ConsentEntry",
     "ConsentRecord",
+    "applied_to",
     "from_profile",
     "lost",
     "may_be_counted",
@@ -135,4 +164,5 @@ __all__ = [
     "permits",
     "permitted",
     "record_consent",
+    "withdrawn_by",
 ]

@@ -44,6 +44,8 @@ EVENTS: dict[str, tuple[Personal, ...]] = {
     "MatchSuggested": (Personal(("reasons",), at="data"),),
     # the reason is free text about the student; the dates say where they are when
     "PlacementOutcome": (Personal(("reason", "start", "end"), at="data"),),
+    # which consents the student withdrew
+    "ConsentWithdrawalApplied": (Personal(("purposes",), at="data"),),
 }
 """Events bureau emits, by ``event_type``."""
 

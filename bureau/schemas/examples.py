@@ -73,6 +73,23 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "StudentErased": _e(
         "StudentErased", _SCHOOL, "4", {"student_id": "st-7f3a", "school_id": _SCHOOL}
     ),
+    "ConsentGiven": _e(
+        "ConsentGiven",
+        _SCHOOL,
+        "34",
+        {
+            "student_id": "st-7f3a",
+            "school_id": _SCHOOL,
+            "by": "student",
+            "purposes": ["matching", "teams"],
+        },
+    ),
+    "ConsentWithdrawn": _e(
+        "ConsentWithdrawn",
+        _SCHOOL,
+        "35",
+        {"student_id": "st-7f3a", "school_id": _SCHOOL, "by": "student", "purposes": ["teams"]},
+    ),
     "InternshipOffered": _e(
         "InternshipOffered",
         _COMPANY,
@@ -329,26 +346,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "end": "2027-06-30",
         },
     ),
-}
-
-# Consent is not on the wire yet (the students room does not handle it): its examples
-# stay out of the catalog's until it is.
-CONSENT_EXAMPLES: dict[str, dict[str, Any]] = {
-    "ConsentGiven": _e(
-        "ConsentGiven",
-        _SCHOOL,
-        "34",
-        {
-            "student_id": "st-7f3a",
-            "school_id": _SCHOOL,
-            "by": "student",
-            "purposes": ["matching", "teams"],
-        },
-    ),
-    "ConsentWithdrawn": _e(
-        "ConsentWithdrawn",
-        _SCHOOL,
-        "35",
-        {"student_id": "st-7f3a", "school_id": _SCHOOL, "by": "student", "purposes": ["teams"]},
+    "ConsentWithdrawalApplied": _e(
+        "ConsentWithdrawalApplied",
+        "bureau",
+        "36",
+        {"student_id": "st-7f3a", "school_id": _SCHOOL, "purposes": ["matching"]},
     ),
 }

@@ -161,11 +161,10 @@ class ConsentWithdrawn(_ConsentFromItsSchool):
 
 
 StudentEvent = Annotated[
-    StudentRegistered | StudentProfileUpdated | StudentErased, Field(discriminator="event_type")
+    StudentRegistered | StudentProfileUpdated | StudentErased | ConsentGiven | ConsentWithdrawn,
+    Field(discriminator="event_type"),
 ]
 student_event: TypeAdapter[StudentEvent] = TypeAdapter(StudentEvent)
 
-# Consent travels on the students topic too; the service joins ConsentEvent into
-# StudentEvent when it handles it (until then the decoder dead-letters it).
 ConsentEvent = Annotated[ConsentGiven | ConsentWithdrawn, Field(discriminator="event_type")]
 consent_event: TypeAdapter[ConsentEvent] = TypeAdapter(ConsentEvent)

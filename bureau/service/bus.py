@@ -79,6 +79,8 @@ class Exchange:
             "StudentRegistered": students.on_event,
             "StudentProfileUpdated": students.on_event,
             "StudentErased": students.on_event,
+            "ConsentGiven": students.on_event,
+            "ConsentWithdrawn": students.on_event,
             "SpecialistAvailable": lectures.on_specialist_event,
         }
         rooms |= dict.fromkeys(OFFER_EVENTS, books.on_offer_event)

@@ -14,7 +14,7 @@ from bureau.domain.consent import (
     may_join_team,
     record_consent,
 )
-from bureau.schemas.examples import CONSENT_EXAMPLES, EXAMPLES
+from bureau.schemas.examples import EXAMPLES
 from bureau.schemas.students import (
     AgeBand,
     ConsentEvent,
@@ -93,13 +93,13 @@ def test_the_legacy_booleans_read_as_a_record() -> None:
 
 
 def test_consent_must_come_from_the_students_school() -> None:
-    bad = {**CONSENT_EXAMPLES["ConsentGiven"], "source": "other-school"}
+    bad = {**EXAMPLES["ConsentGiven"], "source": "other-school"}
     with pytest.raises(ValueError, match="student's school"):
         TypeAdapter(ConsentEvent).validate_python(bad)
 
 
 def test_consent_names_at_least_one_purpose() -> None:
-    bad = {**CONSENT_EXAMPLES["ConsentGiven"]}
+    bad = {**EXAMPLES["ConsentGiven"]}
     bad["data"] = {**bad["data"], "purposes": []}
     with pytest.raises(ValueError, match="at least 1"):
         consent_event.validate_python(bad)
