@@ -27,6 +27,7 @@ from bureau.handlers.dead_letter import dead_letter
 from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
 from bureau.lag import subscriptions
+from bureau.privacy.dead_letters import seal_dead_letter
 from bureau.privacy.keys import CachedKeyStore, InMemoryKeyStore, KeyStore, MongoKeyStore
 from bureau.privacy.outbox import OutboxSealer
 from bureau.privacy.topics import report_drift, retention_configs
@@ -94,9 +95,18 @@ def wire(
     store, in memory beside any other store); a replay passes the live database's.
     """
     broker: KafkaBroker
+    keystore = keys or key_store(settings, store)
+    students_topic = Topics.from_settings(settings).students
+
+    async def _seal(topic: str, key: bytes | None, value: bytes) -> bytes:
+        # The original bytes, sealed under the student they are about: an erasure
+        # reaches them at once, not after the DLQ's retention.
+        return await seal_dead_letter(
+            value, key, students_topic=topic == students_topic, keys=keystore
+        )
 
     async def _dead_letter(message: KafkaMessage, reason: str) -> None:
-        await dead_letter(broker, message, reason)
+        await dead_letter(broker, message, reason, _seal)
         # What the operator page lists: where it came from and why (never the bytes).
         record = message.raw_message
         assert not isinstance(record, tuple)
@@ -155,7 +165,7 @@ def wire(
         ),
         rules=Rules(default_max_travel_km=settings.max_travel_km),
         rescore_threshold=settings.rescore_threshold,
-        sealer=OutboxSealer(keys or key_store(settings, store)),
+        sealer=OutboxSealer(keystore),
     )
     register(broker, exchange=exchange, settings=settings, dead_letter=_dead_letter)
     return Worker(broker, publisher, follower, exchange)

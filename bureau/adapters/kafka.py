@@ -209,7 +209,9 @@ class KafkaPublisher:
             # The trace of the message being handled travels on in the record's headers.
             carrier: dict[str, str] = {}
             propagate.inject(carrier)
-            headers = [*_HEADERS, *((k, v.encode()) for k, v in carrier.items())]
+            # A tombstone has no body: no content type, or a reader would parse nothing as JSON.
+            kind = _HEADERS if value is not None else []
+            headers = [*kind, *((k, v.encode()) for k, v in carrier.items())]
             if self.signer is not None and value is not None:
                 headers.extend(signed_headers(*self.signer, key, value))
             try:

@@ -509,13 +509,19 @@ async def test_an_application_for_an_erased_student_is_dead_lettered_not_parked_
         await p.send(t.applications, [submitted])
 
         async def dead_lettered() -> bool:
-            return any(d.value == encoded(submitted) for d in await p.dead_letters(t.applications))
+            found = await p.dead_letters(t.applications, sealed=True)
+            return any(d.key == b"o-1" and "erased" in d.reason for d in found)
 
         await eventually(
             dead_lettered, within=120, what="application for an erased student dead-lettered"
         )
 
     assert await p.doc("applications", "a-gone") is None
+    # Its bytes were sealed under a key that no longer exists: nothing of it can be read.
+    assert b"a-gone" not in b"".join(
+        d.value for d in await p.dead_letters(t.applications, sealed=True)
+    )
+    assert await p.dead_letters(t.applications) == []
 
 
 async def test_a_school_cannot_take_over_another_schools_student(settings: Settings) -> None:
