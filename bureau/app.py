@@ -172,16 +172,20 @@ def wire(
 
 
 def create_app(
-    settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None
+    settings: Settings | None = None,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    keys: KeyStore | None = None,
 ) -> FastStream:
     """Create the worker application: MongoDB projections behind Kafka subscribers.
 
-    Traces go to ``tracer_provider`` if given, else where ``BUREAU_TRACE_EXPORTER`` says.
+    Traces go to ``tracer_provider`` if given, else where ``BUREAU_TRACE_EXPORTER`` says;
+    ``keys`` replaces the students' key store (default: the store's ``keys``).
     """
     settings = settings or Settings()
     store = MongoStore(settings.mongo_url, settings.mongo_db)
     own_provider = None if tracer_provider else tracing.tracer_provider(settings)
-    worker = wire(settings, store, tracer_provider=tracer_provider or own_provider)
+    worker = wire(settings, store, tracer_provider=tracer_provider or own_provider, keys=keys)
     app = FastStream(worker.broker, logger=logging.getLogger("bureau.app"))
     exposition = metrics.Exposition(
         host=settings.metrics_host,

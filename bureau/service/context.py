@@ -83,7 +83,8 @@ class Context:
             return
         await self.barrier()
         # The outbox went out sealed; sealing is deterministic, so equal means sent.
-        sent = {e["value"] for e in result.outbox if "topic" in e}
+        # (A parked event re-driven from the outbox rests sealed whole: it has no value.)
+        sent = {e.get("value") for e in result.outbox if "topic" in e}
         entries = await self.pipeline.sealer.seal(self.entries(again()))
         await self.pipeline.publish_all(
             [(e["topic"], e["key"], e["value"].encode()) for e in entries if e["value"] not in sent]
