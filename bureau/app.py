@@ -30,7 +30,7 @@ from bureau.lag import subscriptions
 from bureau.privacy.dead_letters import seal_dead_letter
 from bureau.privacy.keys import CachedKeyStore, InMemoryKeyStore, KeyStore, MongoKeyStore
 from bureau.privacy.outbox import OutboxSealer
-from bureau.privacy.topics import report_drift, retention_configs
+from bureau.privacy.topics import party_topic_config, report_drift, retention_configs
 from bureau.security.client import aiokafka_security, bureau_signer, faststream_security
 from bureau.service import Exchange, Publish, Tables
 from bureau.service.documents import View
@@ -138,7 +138,12 @@ def wire(
     # A secured broker does not auto-create per-party topics: the publisher does.
     publisher = KafkaPublisher(
         settings.kafka_bootstrap,
-        ensure=TopicMaker(settings.kafka_bootstrap, configs=configs, client=security),
+        ensure=TopicMaker(
+            settings.kafka_bootstrap,
+            configs=configs,
+            client=security,
+            config_of=lambda topic: party_topic_config(settings, topic),
+        ),
         client=security,
         on_sent=(lambda t, v: metrics.count_published(topics, t, v))
         if settings.metrics_port

@@ -63,8 +63,25 @@ def retention_configs(settings: Settings) -> dict[str, dict[str, str]]:
 
 
 def outcome_topic_config(settings: Settings) -> dict[str, str]:
-    """Config of a school's outcome topic (made when the school registers)."""
+    """Config of a school's outcome topic (made on its first outcome)."""
     return {"retention.ms": str(settings.outcome_retention_days * DAY_MS)}
+
+
+def party_topic_config(settings: Settings, topic: str) -> dict[str, str]:
+    """Config of a per-party topic bureau makes on first use (empty: not one of them)."""
+    topics = Topics.from_settings(settings)
+    outcomes, suggestions = topics.outcomes("*"), topics.suggestions("*")
+    if _fits(topic, outcomes):
+        return outcome_topic_config(settings)
+    if _fits(topic, suggestions):
+        # a party's own copy of what bureau's matches log keeps: the same retention
+        return {"retention.ms": str(settings.matches_retention_days * DAY_MS)}
+    return {}
+
+
+def _fits(topic: str, pattern: str) -> bool:
+    head, _, tail = pattern.partition("*")
+    return topic.startswith(head) and topic.endswith(tail) and len(topic) > len(head + tail)
 
 
 @dataclass(frozen=True)
@@ -133,13 +150,31 @@ async def config_drift(
     return drift_in(wanted, described)
 
 
+async def party_topics(settings: Settings) -> dict[str, dict[str, str]]:
+    """The per-party topics that exist now, with the config each should have."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, **aiokafka_security(settings)
+    )
+    await admin.start()
+    try:
+        names = await admin.list_topics()
+    finally:
+        await admin.close()
+    return {t: c for t in sorted(names) if (c := party_topic_config(settings, t))}
+
+
 async def report_drift(
     settings: Settings, wanted: Mapping[str, Mapping[str, str]] | None = None
 ) -> list[Drift]:
-    """Check every retention promise on the broker at start-up; warn about each drift."""
+    """Check every retention promise on the broker at start-up; warn about each drift.
+
+    ``wanted``: the fixed topics' configs (default ``retention_configs``); every school's
+    outcome topic and every party's suggestion topic that exists is checked too.
+    """
+    fixed = retention_configs(settings) if wanted is None else wanted
     drifted = await config_drift(
         settings.kafka_bootstrap,
-        retention_configs(settings) if wanted is None else wanted,
+        {**fixed, **await party_topics(settings)},
         **aiokafka_security(settings),
     )
     for d in drifted:

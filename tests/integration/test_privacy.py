@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from bureau.adapters.kafka import ensure_topics
+from bureau.adapters.kafka import TopicMaker, ensure_topics
 from bureau.adapters.mongo import MongoStore
 from bureau.privacy.crypto import seal
 from bureau.privacy.export import ExportRefusedError, export_from_settings
@@ -21,6 +21,7 @@ from bureau.privacy.fields import seal_personal
 from bureau.privacy.keys import KeyShreddedError, MongoKeyStore
 from bureau.privacy.topics import (
     config_drift,
+    party_topic_config,
     report_drift,
     retention_configs,
     students_topic_config,
@@ -181,3 +182,21 @@ async def test_an_erased_profile_leaves_the_compacted_log_and_not_the_old_config
     await eventually(profile_gone, within=180, what="the erased profile compacted away")
     kept = await read_all(settings.kafka_bootstrap, old)
     assert any(r.key == b"s-gone" and r.value == profile for r in kept), "control"
+
+
+async def test_a_schools_outcome_topic_gets_its_retention_and_a_drifted_one_is_reported(
+    settings: Settings,
+) -> None:
+    topics = Topics.from_settings(settings)
+    wanted = retention_configs(settings)
+    await ensure_topics(settings.kafka_bootstrap, list(wanted), 1, wanted)
+    made = TopicMaker(settings.kafka_bootstrap, config_of=lambda t: party_topic_config(settings, t))
+    await made(topics.outcomes("roc-amsterdam"))
+    # control: made before outcome topics had a retention of their own
+    await ensure_topics(settings.kafka_bootstrap, [topics.outcomes("roc-old")], 1)
+    with structlog.testing.capture_logs() as logs:
+        drifted = await report_drift(settings)
+    assert {(d.topic, d.name) for d in drifted} == {(topics.outcomes("roc-old"), "retention.ms")}
+    assert [e["topic"] for e in logs if e["event"] == "topic_config_drift"] == [
+        topics.outcomes("roc-old")
+    ]

@@ -4,7 +4,13 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from bureau.domain.retention import Expire, Keep, decide_expiry
-from bureau.privacy.topics import Drift, drift_in, retention_configs, students_topic_config
+from bureau.privacy.topics import (
+    Drift,
+    drift_in,
+    party_topic_config,
+    retention_configs,
+    students_topic_config,
+)
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
 
@@ -68,3 +74,12 @@ def test_drift_reports_changed_missing_configs_and_missing_topics() -> None:
         Drift("b", "x", "1", None),
     ]
     assert drift_in(wanted, {"a": wanted["a"], "b": {"x": "1", "y": "2"}}) == []
+
+
+def test_per_party_topics_get_the_retention_of_their_kind_and_others_none() -> None:
+    settings = Settings(outcome_retention_days=2, matches_retention_days=3)
+    t = Topics.from_settings(settings)
+    day = 24 * 3600 * 1000
+    assert party_topic_config(settings, t.outcomes("roc-1")) == {"retention.ms": str(2 * day)}
+    assert party_topic_config(settings, t.suggestions("acme")) == {"retention.ms": str(3 * day)}
+    assert party_topic_config(settings, t.offers) == {}
