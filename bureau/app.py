@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from faststream import FastStream
@@ -23,17 +23,18 @@ from bureau.adapters.mongo import MongoStore
 from bureau.adapters.store import Store
 from bureau.domain.eligibility import Rules
 from bureau.domain.scoring import Weights
-from bureau.handlers.dead_letter import dead_letter
+from bureau.handlers.dead_letter import ORIGIN, REASON, dead_letter
 from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
 from bureau.lag import subscriptions
 from bureau.privacy.dead_letters import seal_dead_letter
+from bureau.privacy.expiry import expire_forever, expire_parked
 from bureau.privacy.keys import CachedKeyStore, InMemoryKeyStore, KeyStore, MongoKeyStore
 from bureau.privacy.outbox import OutboxSealer
 from bureau.privacy.topics import party_topic_config, report_drift, retention_configs
 from bureau.security.client import aiokafka_security, bureau_signer, faststream_security
 from bureau.service import Exchange, Publish, Tables
-from bureau.service.documents import View
+from bureau.service.documents import PARKING, View
 from bureau.service.queries import Queries
 from bureau.settings import Settings
 from bureau.topics import Topics
@@ -52,6 +53,7 @@ class Worker:
     publisher: KafkaPublisher
     follower: TableFollower
     exchange: Exchange
+    keys: KeyStore
 
 
 def build_broker(
@@ -173,7 +175,7 @@ def wire(
         sealer=OutboxSealer(keystore),
     )
     register(broker, exchange=exchange, settings=settings, dead_letter=_dead_letter)
-    return Worker(broker, publisher, follower, exchange)
+    return Worker(broker, publisher, follower, exchange, keystore)
 
 
 def create_app(
@@ -227,6 +229,14 @@ def create_app(
                     )
                 )
             )
+        if settings.parked_sweep_every > 0:
+            feed.append(
+                asyncio.create_task(
+                    expire_forever(
+                        _expire_parked(settings, store, worker), every=settings.parked_sweep_every
+                    )
+                )
+            )
         if settings.metrics_port:
             exposition.start(settings.metrics_lag_interval)
 
@@ -244,6 +254,28 @@ def create_app(
         await store.close()
 
     return app
+
+
+def _expire_parked(
+    settings: Settings, store: Store, worker: Worker
+) -> Callable[[], Awaitable[int]]:
+    """The sweep that moves parked events older than ``BUREAU_PARKED_TTL_DAYS`` to DLQs."""
+
+    async def send(topic: str, key: bytes, value: bytes, reason: str) -> None:
+        headers = {REASON: reason[:2000], ORIGIN: "parked"}
+        await worker.broker.publish(value, topic=topic, key=key, headers=headers)
+
+    async def sweep() -> int:
+        return await expire_parked(
+            store,
+            worker.keys,
+            send,
+            kinds=PARKING,
+            now=datetime.now(UTC),
+            ttl=timedelta(days=settings.parked_ttl_days),
+        )
+
+    return sweep
 
 
 @contextlib.asynccontextmanager

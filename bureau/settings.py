@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     parked_ttl_days: int = Field(
         default=30, ge=1, description="Parked events older than this go to the DLQ, with why."
     )
+    parked_sweep_every: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds between sweeps that expire parked events into the DLQ; 0: never.",
+    )
     outcome_retention_days: int = Field(
         default=365, ge=1, description="How long a school's outcome topic keeps its records."
     )

@@ -103,6 +103,18 @@ class MongoStore:
                 {"_id": key}, {"$addToSet": {"parked": entry}, "$inc": {"version": 1}}
             )
 
+    async def parked(self, kind: str) -> list[tuple[str, list[Document]]]:
+        """Aggregates of ``kind`` with events parked on them, with those (expiry sweep)."""
+        found = self.db[kind].find({"parked": {"$exists": True, "$ne": []}}, {"parked": 1})
+        docs = [d async for d in found]
+        return sorted((d["_id"], list(d["parked"])) for d in docs if d.get("parked"))
+
+    async def unpark(self, kind: str, key: str, entry: Document) -> None:
+        """Take one parked ``entry`` off ``kind``/``key`` (it expired); moves the version."""
+        await self.db[kind].update_one(
+            {"_id": key, "parked": entry}, {"$pull": {"parked": entry}, "$inc": {"version": 1}}
+        )
+
     async def put_view(self, view: str, key: str, doc: Document | None) -> None:
         """Replace (or with None delete) one document of a derived view."""
         if doc is None:

@@ -16,7 +16,7 @@ from typing import Any
 from bureau.topics import dlq
 
 PARKED_AT = "parked_at"
-"""Field the store should write on parking: an ISO-8601 UTC instant."""
+"""Field of a parked entry: when it started waiting (ISO-8601; the event's own time)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def decide_expiry(entry: Mapping[str, Any], now: datetime, ttl: timedelta) -> Ke
         return Keep()
     waited = entry.get("ref", "its reference")
     return Expire(
-        entry_id=str(entry["_id"]),
+        entry_id=str(entry.get("_id", "")),
         dead_letter_topic=dlq(entry["topic"]),
         reason=f"parked {age.days} days waiting for {waited}; expires after {ttl.days} days",
     )

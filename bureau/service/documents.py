@@ -56,6 +56,18 @@ class Kind:
     ROUNDS = "rounds"
 
 
+PARKING = (
+    Kind.STUDENTS,
+    Kind.OFFERS,
+    Kind.ORGANISATIONS,
+    Kind.RESEARCH,
+    Kind.LECTURES,
+    Kind.SPECIALISTS,
+    Kind.ROUNDS,
+)
+"""Every aggregate collection an event may park on (the expiry sweep looks in each)."""
+
+
 class View:
     """Derived views (written from outboxes) and append-only inputs."""
 

@@ -25,6 +25,7 @@ import structlog
 
 from bureau.adapters.store import Document, Store, Stored
 from bureau.domain.decisions import Applied, Parked, Rejected, check_same_body
+from bureau.domain.retention import PARKED_AT
 from bureau.schemas.envelope import Envelope
 from bureau.schemas.identity import aggregate_id, event_digest
 
@@ -250,7 +251,9 @@ class Pipeline:
     async def park(self, ref: str, event: Envelope, topic: str) -> None:
         """Keep ``event`` (from ``topic``) on the aggregate it waits for; then look again."""
         kind, _, key = ref.partition(":")
-        entry = await self.sealer.park(publish_entry(topic, aggregate_id(event), event))
+        # When it started waiting (the event's own time: a redelivery parks the same entry)
+        since = {PARKED_AT: event.occurred_at.isoformat(), "ref": ref}
+        entry = await self.sealer.park(publish_entry(topic, aggregate_id(event), event) | since)
         await self.store.park(f"{kind}s", key, entry)
         log.info("event_parked", waiting_for=ref)
         # The reference may have arrived meanwhile, and its writer may not look again.

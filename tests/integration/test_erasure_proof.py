@@ -114,9 +114,15 @@ async def _drive(p: Partners) -> None:
         ],
     )
     late = events.application(
-        "PlacementCompleted", "late-1", offer_id="o-late", student_id="s-1", remarks=REMARK
+        "PlacementCompleted",
+        "late-1",
+        offer_id="o-late",
+        student_id="s-1",
+        rating=2,
+        remarks=REMARK,
     )
     await p.publish(t.applications, [late])
+    assert await p.doc("offers", "o-late") is not None, "parked on a placeholder for o-late"
     # A profile update bureau cannot apply (an unknown level): dead-lettered, sealed.
     bad = events.student("s-1", skills=(OWN_SKILL,), event_type="StudentProfileUpdated")
     bad["data"] |= {"programme": PROGRAMME, "level": "mbo-9"}
