@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from faststream import FastStream
@@ -23,17 +23,22 @@ from bureau.adapters.mongo import MongoStore
 from bureau.adapters.store import Store
 from bureau.domain.eligibility import Rules
 from bureau.domain.scoring import Weights
-from bureau.handlers.dead_letter import dead_letter
+from bureau.handlers.dead_letter import ORIGIN, REASON, dead_letter
 from bureau.handlers.exchange import register
 from bureau.handlers.middleware import Backoff, Resilience
 from bureau.lag import subscriptions
+from bureau.privacy.dead_letters import seal_dead_letter
+from bureau.privacy.expiry import expire_forever, expire_parked
+from bureau.privacy.keys import CachedKeyStore, InMemoryKeyStore, KeyStore, MongoKeyStore
+from bureau.privacy.outbox import OutboxSealer
+from bureau.privacy.topics import party_topic_config, report_drift, retention_configs
 from bureau.security.client import aiokafka_security, bureau_signer, faststream_security
 from bureau.security.verify import SignatureCheck
 from bureau.service import Exchange, Publish, Tables
-from bureau.service.documents import View
+from bureau.service.documents import PARKING, View
 from bureau.service.queries import Queries
 from bureau.settings import Settings
-from bureau.topics import Topics, dlq
+from bureau.topics import Topics
 from bureau.web.feed import refresh_forever, statistics_topic
 
 
@@ -50,13 +55,25 @@ class Worker:
     follower: TableFollower
     exchange: Exchange
     signatures: SignatureCheck | None
+    keys: KeyStore
 
 
 def build_broker(
-    settings: Settings, store: Store, publish: Callable[[KafkaBroker], Publish] | None = None
+    settings: Settings,
+    store: Store,
+    publish: Callable[[KafkaBroker], Publish] | None = None,
+    keys: KeyStore | None = None,
 ) -> KafkaBroker:
     """Create the broker with bureau's handlers registered on it."""
-    return wire(settings, store, publish).broker
+    return wire(settings, store, publish, keys=keys).broker
+
+
+def key_store(settings: Settings, store: Store) -> CachedKeyStore:
+    """Students' data keys beside the store (``keys``), cached for sealing only."""
+    inner: KeyStore = (
+        MongoKeyStore(store.db) if isinstance(store, MongoStore) else InMemoryKeyStore()
+    )
+    return CachedKeyStore(inner, ttl=settings.key_cache_seconds)
 
 
 def _instruments(settings: Settings, tracer_provider: TracerProvider | None) -> list[Any]:
@@ -73,15 +90,27 @@ def wire(
     store: Store,
     publish: Callable[[KafkaBroker], Publish] | None = None,
     tracer_provider: TracerProvider | None = None,
+    keys: KeyStore | None = None,
 ) -> Worker:
     """Connect settings, store, broker, publisher, tables and the exchange's rooms.
 
     ``publish`` replaces bureau's own producer (a replay discards, unit tests capture).
+    ``keys``: the students' data keys (default: the ``keys`` collection of a MongoDB
+    store, in memory beside any other store); a replay passes the live database's.
     """
     broker: KafkaBroker
+    keystore = keys or key_store(settings, store)
+    students_topic = Topics.from_settings(settings).students
+
+    async def _seal(topic: str, key: bytes | None, value: bytes) -> bytes:
+        # The original bytes, sealed under the student they are about: an erasure
+        # reaches them at once, not after the DLQ's retention.
+        return await seal_dead_letter(
+            value, key, students_topic=topic == students_topic, keys=keystore
+        )
 
     async def _dead_letter(message: KafkaMessage, reason: str) -> None:
-        await dead_letter(broker, message, reason)
+        await dead_letter(broker, message, reason, _seal)
         # What the operator page lists: where it came from and why (never the bytes).
         record = message.raw_message
         assert not isinstance(record, tuple)
@@ -113,7 +142,12 @@ def wire(
     # A secured broker does not auto-create per-party topics: the publisher does.
     publisher = KafkaPublisher(
         settings.kafka_bootstrap,
-        ensure=TopicMaker(settings.kafka_bootstrap, configs=configs, client=security),
+        ensure=TopicMaker(
+            settings.kafka_bootstrap,
+            configs=configs,
+            client=security,
+            config_of=lambda topic: party_topic_config(settings, topic),
+        ),
         client=security,
         on_sent=(lambda t, v: metrics.count_published(topics, t, v))
         if settings.metrics_port
@@ -140,6 +174,7 @@ def wire(
         ),
         rules=Rules(default_max_travel_km=settings.max_travel_km),
         rescore_threshold=settings.rescore_threshold,
+        sealer=OutboxSealer(keystore),
     )
     signatures = SignatureCheck.from_settings(settings)
     register(
@@ -149,20 +184,24 @@ def wire(
         dead_letter=_dead_letter,
         signatures=signatures,
     )
-    return Worker(broker, publisher, follower, exchange, signatures)
+    return Worker(broker, publisher, follower, exchange, signatures, keystore)
 
 
 def create_app(
-    settings: Settings | None = None, *, tracer_provider: TracerProvider | None = None
+    settings: Settings | None = None,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    keys: KeyStore | None = None,
 ) -> FastStream:
     """Create the worker application: MongoDB projections behind Kafka subscribers.
 
-    Traces go to ``tracer_provider`` if given, else where ``BUREAU_TRACE_EXPORTER`` says.
+    Traces go to ``tracer_provider`` if given, else where ``BUREAU_TRACE_EXPORTER`` says;
+    ``keys`` replaces the students' key store (default: the store's ``keys``).
     """
     settings = settings or Settings()
     store = MongoStore(settings.mongo_url, settings.mongo_db)
     own_provider = None if tracer_provider else tracing.tracer_provider(settings)
-    worker = wire(settings, store, tracer_provider=tracer_provider or own_provider)
+    worker = wire(settings, store, tracer_provider=tracer_provider or own_provider, keys=keys)
     app = FastStream(worker.broker, logger=logging.getLogger("bureau.app"))
     exposition = metrics.Exposition(
         host=settings.metrics_host,
@@ -184,6 +223,8 @@ def create_app(
             topic_configs(settings),
             **aiokafka_security(settings),
         )
+        # A topic made before a promise changed keeps its old config: say so, loudly.
+        await report_drift(settings, topic_configs(settings))
         await store.ensure_indexes()
         # The tables first: no event is taken before the worker knows the exchange.
         await worker.follower.restore()
@@ -197,6 +238,14 @@ def create_app(
                         worker.publisher,
                         topics,
                         every=settings.statistics_every,
+                    )
+                )
+            )
+        if settings.parked_sweep_every > 0:
+            feed.append(
+                asyncio.create_task(
+                    expire_forever(
+                        _expire_parked(settings, store, worker), every=settings.parked_sweep_every
                     )
                 )
             )
@@ -221,6 +270,28 @@ def create_app(
     return app
 
 
+def _expire_parked(
+    settings: Settings, store: Store, worker: Worker
+) -> Callable[[], Awaitable[int]]:
+    """The sweep that moves parked events older than ``BUREAU_PARKED_TTL_DAYS`` to DLQs."""
+
+    async def send(topic: str, key: bytes, value: bytes, reason: str) -> None:
+        headers = {REASON: reason[:2000], ORIGIN: "parked"}
+        await worker.broker.publish(value, topic=topic, key=key, headers=headers)
+
+    async def sweep() -> int:
+        return await expire_parked(
+            store,
+            worker.keys,
+            send,
+            kinds=PARKING,
+            now=datetime.now(UTC),
+            ttl=timedelta(days=settings.parked_ttl_days),
+        )
+
+    return sweep
+
+
 @contextlib.asynccontextmanager
 async def open_queries(settings: Settings, *, tables: bool = False) -> AsyncIterator[Queries]:
     """Queries over the configured store; ``tables``: restored from the changelogs first."""
@@ -242,19 +313,10 @@ async def open_queries(settings: Settings, *, tables: bool = False) -> AsyncIter
 
 
 def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
-    """Per-topic settings that carry a promise: erasure by compaction, bounded dead letters."""
+    """Per-topic settings that carry a promise: erasure by compaction, bounded retention."""
     topics = Topics.from_settings(settings)
-    retention_ms = str(settings.dlq_retention_days * 24 * 3600 * 1000)
-    # Dead letters keep original bytes, personal data among them: not forever.
-    configs = {dlq(t): {"retention.ms": retention_ms} for t in topics.inbound}
-    # Profiles are full replacements, so the latest per student is all a replay needs;
-    # compaction then lets an erasure's tombstone remove the student from the log.
-    configs[topics.students] = {"cleanup.policy": "compact"}
-    # Tables are current state: the latest record per key is all a restore needs; so is
-    # the open statistics feed.
-    for changelog in [*topics.changelogs, statistics_topic(topics)]:
-        configs[changelog] = {"cleanup.policy": "compact"}
-    return configs
+    # The open statistics feed is current state, like the tables.
+    return retention_configs(settings) | {statistics_topic(topics): {"cleanup.policy": "compact"}}
 
 
 async def until_signalled() -> None:

@@ -284,6 +284,27 @@ def stats() -> None:
     _run(run())
 
 
+student_app = typer.Typer(help="Subject access: what bureau holds on a student.")
+app.add_typer(student_app, name="student")
+
+
+@student_app.command("export")
+def student_export(
+    pseudonym: Annotated[str, typer.Argument(help="The student's pseudonym.")],
+    school: Annotated[str, typer.Option(help="The student's own school.")],
+) -> None:
+    """Print (JSON) everything bureau holds on a student, decrypted, with where it lives."""
+    from bureau.privacy.export import ExportRefusedError, export_from_settings
+
+    settings = _settings()
+    try:
+        found = asyncio.run(export_from_settings(settings, pseudonym, school))
+    except ExportRefusedError as exc:
+        console.print(f"[red]bureau student export:[/red] {exc}", highlight=False)
+        raise typer.Exit(DIFFERENT) from None
+    typer.echo(found)
+
+
 @app.command()
 def web() -> None:
     """Serve the dashboard (BUREAU_WEB_HOST:BUREAU_WEB_PORT) until Ctrl-C.

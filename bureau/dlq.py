@@ -8,10 +8,15 @@ between re-drives it again (harmless: bureau applies each event id once).
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
+from pymongo import AsyncMongoClient
 
 from bureau.handlers.dead_letter import ORIGIN, REASON
+from bureau.privacy.dead_letters import open_dead_letter
+from bureau.privacy.keys import KeyStore, MongoKeyStore
 from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
@@ -25,8 +30,18 @@ def dead_letter_topic(topic: str) -> str:
     return topic if topic.endswith(".dlq") else dlq(topic)
 
 
-async def redrive(settings: Settings, topic: str) -> int:
-    """Re-publish what ``topic``'s dead-letter topic holds now; return how many records."""
+async def redrive(settings: Settings, topic: str, keys: KeyStore | None = None) -> int:
+    """Re-publish what ``topic``'s dead-letter topic holds now; return how many records.
+
+    Sealed dead letters are opened with ``keys`` (default: the configured store's); an
+    erased student's are not re-driven: nobody can read them any more.
+    """
+    if keys is None:
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
+        try:
+            return await redrive(settings, topic, MongoKeyStore(client[settings.mongo_db]))
+        finally:
+            await client.close()
     source = dead_letter_topic(topic)
     # bureau's principal: it alone reads dead letters and writes back to inbound topics.
     # The original record's signature headers travel with it, so it verifies again.
@@ -62,11 +77,11 @@ async def redrive(settings: Settings, topic: str) -> int:
                 for record in batches.get(tp, []):
                     if record.offset >= ends[tp]:
                         break
+                    value = record.value
+                    if value is not None and (value := await open_dead_letter(value, keys)) is None:
+                        continue  # sealed under a student's key that erasure deleted
                     await producer.send_and_wait(
-                        _origin(record, source),
-                        record.value,
-                        key=record.key,
-                        headers=_headers(record),
+                        _origin(record, source), value, key=record.key, headers=_headers(record)
                     )
                     sent += 1
                 # Offsets may have gaps (compaction, retention): the position says where next.

@@ -14,6 +14,7 @@ from bureau.schemas import InternshipOffered, StudentRegistered
 __all__ = [
     "T0",
     "application",
+    "consent",
     "envelope",
     "erasure",
     "lecture_booking",
@@ -123,6 +124,19 @@ def student(
 def erasure(student_id: str, *, school_id: str = "roc-amsterdam") -> dict[str, Any]:
     """Return a StudentErased event."""
     return envelope("StudentErased", school_id, {"student_id": student_id, "school_id": school_id})
+
+
+def consent(
+    student_id: str,
+    *,
+    given: bool,
+    purposes: tuple[str, ...] = ("matching",),
+    by: str = "student",
+    school_id: str = "roc-amsterdam",
+) -> dict[str, Any]:
+    """Return a ConsentGiven (or, ``given`` False, a ConsentWithdrawn) event."""
+    data = {"student_id": student_id, "school_id": school_id, "by": by, "purposes": list(purposes)}
+    return envelope("ConsentGiven" if given else "ConsentWithdrawn", school_id, data)
 
 
 def application(

@@ -1,5 +1,9 @@
 """Rebuild every projection from the inbound topics into a fresh database, and compare.
 
+A replay seals and opens with the live database's key store (the students' data keys
+are no projection: they are not rebuilt, nor compared), and starts knowing every
+erased pseudonym: an erased student stays erased, and nothing sealed for them opens.
+
 ``bureau replay --into-db NAME`` runs the worker's own subscribers (the same decoding,
 service code and idempotency) against the database ``NAME``, in consumer groups of its
 own that start at offset 0 of every inbound topic, until they have consumed what the
@@ -33,6 +37,7 @@ from pymongo import AsyncMongoClient
 
 from bureau.adapters.mongo import MongoStore
 from bureau.app import wire
+from bureau.privacy.keys import KEYS, MongoKeyStore
 from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 
@@ -141,7 +146,11 @@ async def replay(
                 "group_prefix": f"{settings.group_prefix}bureau-replay-{uuid.uuid4().hex[:12]}.",
             }
         )
-        worker = wire(own, store, publish=lambda _: _discard)
+        # The live key store: what was sealed opens and seals alike, and an erased
+        # student's key stays gone, so nothing of theirs becomes readable here.
+        keys = MongoKeyStore(store.db.client[settings.mongo_db])
+        worker = wire(own, store, publish=lambda _: _discard, keys=keys)
+        worker.exchange.tables.erased.update(await keys.erased())
         broker = worker.broker
         broker.add_middleware(_DiscardPublishes)  # dead letters go through the broker
         groups = consumer_groups(broker)
@@ -254,7 +263,7 @@ async def canonical_documents(url: str, database: str) -> Canonical:
     try:
         db = client[database]
         out: Canonical = {}
-        for name in sorted(set(await db.list_collection_names()) - SCHEDULED):
+        for name in sorted(set(await db.list_collection_names()) - SCHEDULED - {KEYS}):
             out[name] = {
                 canonical({"_id": doc["_id"]}): canonical(
                     {k: v for k, v in doc.items() if k not in DELIVERY}

@@ -34,6 +34,28 @@ class Settings(BaseSettings):
     dlq_retention_days: int = Field(
         default=14, ge=1, description="How long dead letters (original bytes) are kept."
     )
+    parked_ttl_days: int = Field(
+        default=30, ge=1, description="Parked events older than this go to the DLQ, with why."
+    )
+    parked_sweep_every: float = Field(
+        default=3600.0,
+        ge=0,
+        description="Seconds between sweeps that expire parked events into the DLQ; 0: never.",
+    )
+    outcome_retention_days: int = Field(
+        default=365, ge=1, description="How long a school's outcome topic keeps its records."
+    )
+    matches_retention_days: int = Field(
+        default=30, ge=1, description="How long match suggestions stay on their topic."
+    )
+    students_max_compaction_lag_hours: int = Field(
+        default=24,
+        ge=1,
+        description="Longest an overwritten or erased profile may stay on the students topic.",
+    )
+    key_cache_seconds: float = Field(
+        default=300.0, ge=0, description="How long a worker keeps a data key for sealing."
+    )
     weight_skills: float = Field(default=0.5, ge=0, description="Score weight of shared skills.")
     weight_theme: float = Field(default=0.15, ge=0, description="Score weight of shared themes.")
     weight_level: float = Field(default=0.1, ge=0, description="Score weight of level fit.")

@@ -41,6 +41,16 @@ class CountingStore:
         self.calls["park"] += 1
         await self.inner.park(kind, key, entry)
 
+    async def parked(self, kind: str) -> list[tuple[str, list[Document]]]:
+        """Count and delegate (the expiry sweep's query, never the event path)."""
+        self.calls["parked"] += 1
+        return await self.inner.parked(kind)
+
+    async def unpark(self, kind: str, key: str, entry: Document) -> None:
+        """Count and delegate."""
+        self.calls["unpark"] += 1
+        await self.inner.unpark(kind, key, entry)
+
     async def put_view(self, view: str, key: str, doc: Document | None) -> None:
         """Count and delegate."""
         self.calls["put_view"] += 1

@@ -79,10 +79,16 @@ class TopicMaker:
         partitions: int = 1,
         configs: Mapping[str, Mapping[str, str]] | None = None,
         client: Mapping[str, Any] | None = None,
+        config_of: Callable[[str], Mapping[str, str]] | None = None,
     ) -> None:
-        """Create missing topics on ``bootstrap`` with ``partitions`` and ``configs``."""
+        """Create missing topics on ``bootstrap`` with ``partitions`` and ``configs``.
+
+        ``config_of`` gives the config of a topic ``configs`` does not name (per-party
+        topics, whose names are not known in advance).
+        """
         self.bootstrap, self.partitions = bootstrap, partitions
         self.configs, self._client = dict(configs or {}), dict(client or {})
+        self.config_of = config_of
         self._admin: AIOKafkaAdminClient | None = None
         self._lock = asyncio.Lock()
         self._pending: dict[str, asyncio.Future[None]] = {}
@@ -98,6 +104,11 @@ class TopicMaker:
             if len(self._pending) == 1 or self._creator is None or self._creator.done():
                 self._creator = asyncio.create_task(self._create())
         await asyncio.shield(waiting)
+
+    def _config(self, topic: str) -> Mapping[str, str]:
+        if topic in self.configs or self.config_of is None:
+            return self.configs.get(topic, {})
+        return self.config_of(topic)
 
     async def _create(self) -> None:
         await asyncio.sleep(0)  # let the other sends of this batch ask first
@@ -116,7 +127,7 @@ class TopicMaker:
                         name=t,
                         num_partitions=self.partitions,
                         replication_factor=1,
-                        topic_configs=dict(self.configs.get(t, {})),
+                        topic_configs=dict(self._config(t)),
                     )
                     for t in batch
                     if t not in existing
@@ -209,7 +220,9 @@ class KafkaPublisher:
             # The trace of the message being handled travels on in the record's headers.
             carrier: dict[str, str] = {}
             propagate.inject(carrier)
-            headers = [*_HEADERS, *((k, v.encode()) for k, v in carrier.items())]
+            # A tombstone has no body: no content type, or a reader would parse nothing as JSON.
+            kind = _HEADERS if value is not None else []
+            headers = [*kind, *((k, v.encode()) for k, v in carrier.items())]
             if self.signer is not None and value is not None:
                 headers.extend(signed_headers(*self.signer, key, value))
             try:

@@ -63,6 +63,18 @@ class InMemoryStore:
             doc["parked"].append(copy.deepcopy(entry))
         doc["version"] = doc.get("version", 0) + 1
 
+    async def parked(self, kind: str) -> list[tuple[str, list[Document]]]:
+        """Aggregates of ``kind`` with events parked on them, with those (expiry sweep)."""
+        docs = sorted(self[kind].values(), key=lambda d: d["_id"])
+        return [(d["_id"], copy.deepcopy(d["parked"])) for d in docs if d.get("parked")]
+
+    async def unpark(self, kind: str, key: str, entry: Document) -> None:
+        """Take one parked ``entry`` off ``kind``/``key`` (it expired); moves the version."""
+        doc = self[kind].get(key)
+        if doc is not None and entry in doc.get("parked", []):
+            doc["parked"] = [e for e in doc["parked"] if e != entry]
+            doc["version"] = doc.get("version", 0) + 1
+
     async def put_view(self, view: str, key: str, doc: Document | None) -> None:
         """Replace (or with None delete) one document of a derived view."""
         if doc is None:

@@ -40,6 +40,9 @@ class MongoStore:
     async def ensure_indexes(self) -> None:
         """Create the indexes queries use (never the event path); safe on every start."""
         await self.db["round_inputs"].create_index([("round_id", ASCENDING)])
+        # an erasure finds the student's applications (then their books) by this
+        await self.db["applications"].create_index([("student_id", ASCENDING)])
+        await self.db["team_members"].create_index([("student_id", ASCENDING)])
 
     async def close(self) -> None:
         """Close the client's connections."""
@@ -99,6 +102,18 @@ class MongoStore:
             await self.db[kind].update_one(
                 {"_id": key}, {"$addToSet": {"parked": entry}, "$inc": {"version": 1}}
             )
+
+    async def parked(self, kind: str) -> list[tuple[str, list[Document]]]:
+        """Aggregates of ``kind`` with events parked on them, with those (expiry sweep)."""
+        found = self.db[kind].find({"parked": {"$exists": True, "$ne": []}}, {"parked": 1})
+        docs = [d async for d in found]
+        return sorted((d["_id"], list(d["parked"])) for d in docs if d.get("parked"))
+
+    async def unpark(self, kind: str, key: str, entry: Document) -> None:
+        """Take one parked ``entry`` off ``kind``/``key`` (it expired); moves the version."""
+        await self.db[kind].update_one(
+            {"_id": key, "parked": entry}, {"$pull": {"parked": entry}, "$inc": {"version": 1}}
+        )
 
     async def put_view(self, view: str, key: str, doc: Document | None) -> None:
         """Replace (or with None delete) one document of a derived view."""

@@ -70,6 +70,14 @@ class Store(Protocol):
         """
         ...
 
+    async def parked(self, kind: str) -> list[tuple[str, list[Document]]]:
+        """Aggregates of ``kind`` with events parked on them, with those (expiry sweep)."""
+        ...
+
+    async def unpark(self, kind: str, key: str, entry: Document) -> None:
+        """Take one parked ``entry`` off ``kind``/``key`` (it expired); moves the version."""
+        ...
+
     async def put_view(self, view: str, key: str, doc: Document | None) -> None:
         """Replace (or with None delete) one document of a derived view."""
         ...

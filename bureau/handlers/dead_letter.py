@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 
@@ -11,12 +13,19 @@ REASON = "bureau-dlq-reason"
 ORIGIN = "bureau-dlq-origin"
 
 
-async def dead_letter(broker: KafkaBroker, message: KafkaMessage, reason: str) -> None:
-    """Publish ``message`` unchanged to its topic's dead-letter topic, with why."""
+Seal = Callable[[str, bytes | None, bytes], Awaitable[bytes]]
+"""(topic, key, value) -> the bytes to keep: sealed under the student it is about."""
+
+
+async def dead_letter(
+    broker: KafkaBroker, message: KafkaMessage, reason: str, seal: Seal | None = None
+) -> None:
+    """Publish ``message`` (sealed by ``seal``) to its topic's dead-letter topic, with why."""
     record = message.raw_message
     assert not isinstance(record, tuple), "bureau subscribers take one message at a time"
+    value = record.value or b""
     await broker.publish(
-        record.value or b"",
+        await seal(record.topic, record.key, value) if seal else value,
         topic=dlq(record.topic),
         key=record.key,
         headers={

@@ -17,17 +17,24 @@ from bureau.schemas.organisations import OrganisationEvent, organisation_event
 from bureau.schemas.outcomes import Outcome, PlacementOutcome, PlacementStatus
 from bureau.schemas.research import ResearchEvent, research_event
 from bureau.schemas.students import (
+    ConsentEvent,
+    ConsentGiven,
+    ConsentWithdrawn,
     StudentErased,
     StudentEvent,
     StudentProfile,
     StudentProfileUpdated,
     StudentRegistered,
+    consent_event,
     student_event,
 )
 
 __all__ = [
     "BUREAU",
     "ApplicationEvent",
+    "ConsentEvent",
+    "ConsentGiven",
+    "ConsentWithdrawn",
     "Envelope",
     "Identifier",
     "InternshipOfferUpdated",
@@ -56,6 +63,7 @@ __all__ = [
     "Theme",
     "UtcDatetime",
     "application_event",
+    "consent_event",
     "lecture_event",
     "offer_event",
     "organisation_event",

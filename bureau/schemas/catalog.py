@@ -10,7 +10,7 @@ from bureau.schemas import applications as app
 from bureau.schemas import lectures, offers, organisations, research, rounds, students
 from bureau.schemas.envelope import Envelope
 from bureau.schemas.matches import LectureMatchSuggested, MatchSuggested, ResearchMatchSuggested
-from bureau.schemas.outcomes import PlacementOutcome
+from bureau.schemas.outcomes import ConsentWithdrawalApplied, PlacementOutcome
 from bureau.schemas.statistics import StatisticsRow
 
 
@@ -53,8 +53,14 @@ CATALOG: tuple[Channel, ...] = (
         "bureau.students.v1",
         "student id (a pseudonym)",
         "the student's school",
-        "Pseudonymous student profiles; least data; erasure.",
-        (students.StudentRegistered, students.StudentProfileUpdated, students.StudentErased),
+        "Pseudonymous student profiles; least data; consent as a record; erasure.",
+        (
+            students.StudentRegistered,
+            students.StudentProfileUpdated,
+            students.StudentErased,
+            students.ConsentGiven,
+            students.ConsentWithdrawn,
+        ),
         compacted=True,
     ),
     Channel(
@@ -159,9 +165,9 @@ CATALOG: tuple[Channel, ...] = (
         "bureau.outcomes.{school_id}.v1",
         "student id",
         "bureau",
-        "Placement decisions about one school's students; one topic per school, so "
-        "access can be granted per school.",
-        (PlacementOutcome,),
+        "Placement decisions about one school's students, and consent withdrawals taking "
+        "effect; one topic per school, so access can be granted per school.",
+        (PlacementOutcome, ConsentWithdrawalApplied),
         inbound=False,
     ),
     Channel(

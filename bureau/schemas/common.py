@@ -112,6 +112,11 @@ WireDate = Annotated[
     ),
 ]
 """A calendar date within bureau's range."""
+Sealed = Annotated[
+    str, StringConstraints(pattern=r"^bk1\.[0-9a-f]{16,64}\.[A-Za-z0-9_-]+$", max_length=65536)
+]
+"""Personal fields sealed under the student's data key (``bureau.privacy.crypto``): read
+them through bureau, which opens them for whoever is entitled; unreadable once erased."""
 Crebo = Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
 """A Dutch vocational qualification code (mbo programmes)."""
 

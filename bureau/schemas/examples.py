@@ -73,6 +73,23 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "StudentErased": _e(
         "StudentErased", _SCHOOL, "4", {"student_id": "st-7f3a", "school_id": _SCHOOL}
     ),
+    "ConsentGiven": _e(
+        "ConsentGiven",
+        _SCHOOL,
+        "34",
+        {
+            "student_id": "st-7f3a",
+            "school_id": _SCHOOL,
+            "by": "student",
+            "purposes": ["matching", "teams"],
+        },
+    ),
+    "ConsentWithdrawn": _e(
+        "ConsentWithdrawn",
+        _SCHOOL,
+        "35",
+        {"student_id": "st-7f3a", "school_id": _SCHOOL, "by": "student", "purposes": ["teams"]},
+    ),
     "InternshipOffered": _e(
         "InternshipOffered",
         _COMPANY,
@@ -343,4 +360,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "female_share_of_placed": None,
         "suppressed": ["female_share_of_placed"],
     },
+    "ConsentWithdrawalApplied": _e(
+        "ConsentWithdrawalApplied",
+        "bureau",
+        "36",
+        {"student_id": "st-7f3a", "school_id": _SCHOOL, "purposes": ["matching"]},
+    ),
 }

@@ -31,7 +31,14 @@ KEY_FIELD: dict[type[Envelope], str] = {
         "offer_id",
     ),
     **dict.fromkeys(
-        (st.StudentRegistered, st.StudentProfileUpdated, st.StudentErased), "student_id"
+        (
+            st.StudentRegistered,
+            st.StudentProfileUpdated,
+            st.StudentErased,
+            st.ConsentGiven,
+            st.ConsentWithdrawn,
+        ),
+        "student_id",
     ),
     organisations.OrganisationRegistered: "organisation_id",
     **dict.fromkeys(
@@ -65,6 +72,7 @@ KEY_FIELD: dict[type[Envelope], str] = {
     matches.LectureMatchSuggested: "request_id",
     matches.ResearchMatchSuggested: "question_id",
     outcomes.PlacementOutcome: "student_id",
+    outcomes.ConsentWithdrawalApplied: "student_id",
 }
 """Event class -> the field of its ``data`` that is its record key."""
 KEY_FIELD_BY_TYPE: dict[str, str] = {cls.__name__: field for cls, field in KEY_FIELD.items()}

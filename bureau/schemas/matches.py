@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bureau.schemas.common import Sealed
 from bureau.schemas.envelope import Envelope, Identifier
 
 
@@ -19,7 +20,10 @@ class MatchSuggestedData(BaseModel):
     student_id: Identifier
     school_id: Identifier
     score: float = Field(ge=0)
-    reasons: tuple[str, ...]
+    reasons: tuple[str, ...] = ()
+    sealed: Sealed | None = Field(
+        default=None, description="The reasons, sealed: they quote the student's profile."
+    )
 
 
 class MatchSuggested(Envelope):

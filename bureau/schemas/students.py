@@ -114,7 +114,57 @@ class StudentErased(Envelope):
         return self
 
 
+class Purpose(StrEnum):
+    """What a student may consent to, each on its own."""
+
+    MATCHING = "matching"
+    STATISTICS = "statistics"
+    TEAMS = "teams"
+
+
+class ConsentGiver(StrEnum):
+    """Who consented: the student, or (under 16, required too) a guardian."""
+
+    STUDENT = "student"
+    GUARDIAN = "guardian"
+
+
+class ConsentData(Frozen):
+    """Who gave or withdrew consent, for which purposes; when is the event's ``occurred_at``."""
+
+    student_id: Identifier
+    school_id: Identifier
+    by: ConsentGiver
+    purposes: Annotated[frozenset[Purpose], Field(min_length=1)]
+
+
+class _ConsentFromItsSchool(Envelope):
+    data: ConsentData
+
+    @model_validator(mode="after")
+    def _school_speaks(self) -> Self:
+        if self.data.school_id != self.source:
+            raise ValueError("source must be the student's school")
+        return self
+
+
+class ConsentGiven(_ConsentFromItsSchool):
+    """The student or their guardian consented to some purposes (the school records it)."""
+
+    event_type: Literal["ConsentGiven"]
+
+
+class ConsentWithdrawn(_ConsentFromItsSchool):
+    """The student or their guardian withdrew consent for some purposes."""
+
+    event_type: Literal["ConsentWithdrawn"]
+
+
 StudentEvent = Annotated[
-    StudentRegistered | StudentProfileUpdated | StudentErased, Field(discriminator="event_type")
+    StudentRegistered | StudentProfileUpdated | StudentErased | ConsentGiven | ConsentWithdrawn,
+    Field(discriminator="event_type"),
 ]
 student_event: TypeAdapter[StudentEvent] = TypeAdapter(StudentEvent)
+
+ConsentEvent = Annotated[ConsentGiven | ConsentWithdrawn, Field(discriminator="event_type")]
+consent_event: TypeAdapter[ConsentEvent] = TypeAdapter(ConsentEvent)

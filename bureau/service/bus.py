@@ -14,7 +14,7 @@ from bureau.service.collaboration import Lectures, Research
 from bureau.service.context import Barrier, Context, no_barrier
 from bureau.service.offers import OfferBooks
 from bureau.service.organisations import Organisations
-from bureau.service.pipeline import Pipeline, Position, Publish
+from bureau.service.pipeline import Pipeline, Plain, Position, Publish, Sealer
 from bureau.service.queries import Queries
 from bureau.service.rounds import Rounds
 from bureau.service.students import Students
@@ -53,12 +53,14 @@ class Exchange:
     rules: Rules = DEFAULT_RULES
     rescore_threshold: float = 0.05
     """A pair is suggested again only when its score moved at least this much."""
+    sealer: Sealer = field(default_factory=Plain)
+    """Seals outboxes under each student's key (``bureau.privacy.outbox.OutboxSealer``)."""
 
     def __post_init__(self) -> None:
         """Build the rooms around one pipeline and one set of tables."""
         self.tables.index.weights, self.tables.index.rules = self.weights, self.rules
         ctx = Context(
-            pipeline=Pipeline(store=self.store, publish=self.publish),
+            pipeline=Pipeline(store=self.store, publish=self.publish, sealer=self.sealer),
             topics=self.topics,
             tables=self.tables,
             matcher=Matcher(
@@ -77,6 +79,8 @@ class Exchange:
             "StudentRegistered": students.on_event,
             "StudentProfileUpdated": students.on_event,
             "StudentErased": students.on_event,
+            "ConsentGiven": students.on_event,
+            "ConsentWithdrawn": students.on_event,
             "SpecialistAvailable": lectures.on_specialist_event,
         }
         rooms |= dict.fromkeys(OFFER_EVENTS, books.on_offer_event)

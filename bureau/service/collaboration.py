@@ -31,7 +31,9 @@ from bureau.service.documents import (
     booking_view,
     lecture_fields,
     owned,
+    question_fields,
     state_of,
+    team_member_view,
 )
 from bureau.service.pipeline import Position, publish_entry, view_entry
 from bureau.topics import Table
@@ -57,6 +59,12 @@ class Research:
             team_rule = check_team(event, proposer, profiles)
 
         def follow(stored: Stored | None, decision: Applied[Question]) -> list[Document]:
+            if isinstance(event, ResearchTeamProposed):
+                team = event.data
+                return [
+                    view_entry(*team_member_view(question_id, team.team_id, m.student_id))
+                    for m in team.members
+                ]
             if not isinstance(event, ResearchQuestionPosted) or stored is not None:
                 return []
             return self._suggestions(event)
@@ -70,11 +78,7 @@ class Research:
             ),
             topic=self.ctx.topics.research,
             at=at,
-            fields=lambda q: {
-                "owner_id": q.details.owner_id,
-                "closed": q.closed,
-                "themes": sorted(q.details.themes),
-            },
+            fields=question_fields,
             follow=follow,
         )
         self.ctx.absorb(result)

@@ -82,14 +82,12 @@ class Context:
         if not isinstance(result, Done) or self.tables.changes - own == mark:
             return
         await self.barrier()
-        sent = {e["value"] for e in result.outbox if "topic" in e}
+        # The outbox went out sealed; sealing is deterministic, so equal means sent.
+        # (A parked event re-driven from the outbox rests sealed whole: it has no value.)
+        sent = {e.get("value") for e in result.outbox if "topic" in e}
+        entries = await self.pipeline.sealer.seal(self.entries(again()))
         await self.pipeline.publish_all(
-            [
-                (t, k, v)
-                for record in again()
-                for t, k, v in self.suggestion_entries(record)
-                if v.decode() not in sent
-            ]
+            [(e["topic"], e["key"], e["value"].encode()) for e in entries if e["value"] not in sent]
         )
 
     def entries(self, records: Sequence[Envelope]) -> list[Document]:

@@ -14,15 +14,22 @@ from pydantic import BaseModel
 
 from bureau.adapters.store import Document, Stored
 from bureau.domain.book import Application, Book
-from bureau.domain.collaboration import LectureBooking
+from bureau.domain.collaboration import LectureBooking, Question
+from bureau.domain.consent import ConsentRecord, applied_to, from_profile, record_consent
 from bureau.domain.decisions import Rejected
 from bureau.domain.matching import Offer, Student, Suggestion
 from bureau.domain.round import Round
 from bureau.schemas.envelope import BUREAU, Envelope
 from bureau.schemas.matches import MatchSuggested, MatchSuggestedData
 from bureau.schemas.offers import WorkMode
-from bureau.schemas.outcomes import Outcome, PlacementOutcome, PlacementStatus
-from bureau.schemas.students import StudentProfile
+from bureau.schemas.outcomes import (
+    ConsentWithdrawal,
+    ConsentWithdrawalApplied,
+    Outcome,
+    PlacementOutcome,
+    PlacementStatus,
+)
+from bureau.schemas.students import ConsentGiven, ConsentWithdrawn, Purpose, StudentProfile
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -49,6 +56,18 @@ class Kind:
     ROUNDS = "rounds"
 
 
+PARKING = (
+    Kind.STUDENTS,
+    Kind.OFFERS,
+    Kind.ORGANISATIONS,
+    Kind.RESEARCH,
+    Kind.LECTURES,
+    Kind.SPECIALISTS,
+    Kind.ROUNDS,
+)
+"""Every aggregate collection an event may park on (the expiry sweep looks in each)."""
+
+
 class View:
     """Derived views (written from outboxes) and append-only inputs."""
 
@@ -58,13 +77,22 @@ class View:
     STATISTICS = "statistics"
     ROUND_INPUTS = "round_inputs"
     DEAD_LETTERS = "dead_letters"
+    TEAM_MEMBERS = "team_members"
+    """One document per member of a proposed team: how erasure finds the questions."""
 
 
 class StudentRecord(BaseModel):
-    """A student's current profile and every level they have had (for continuation)."""
+    """A student's profile, every level they have had (continuation), their consents."""
 
     profile: StudentProfile
     levels_seen: tuple[str, ...]
+    consent: ConsentRecord | None = None
+    """None until the first consent event: the profile's booleans stand until then."""
+
+    @property
+    def effective(self) -> StudentProfile:
+        """The profile as matching, teams and statistics see it (consents from the record)."""
+        return applied_to(self.profile, self.consent)
 
 
 class Tombstone(BaseModel):
@@ -83,9 +111,34 @@ def state_of(model: type[S], stored: Stored | None) -> S | None:
 
 def student_record(stored: Stored | None, profile: StudentProfile) -> StudentRecord:
     """The new record of a student, keeping the levels they had before."""
-    state = stored.state if stored else None
-    seen = set() if state is None or state.get("erased") else set(state["levels_seen"])
-    return StudentRecord(profile=profile, levels_seen=tuple(sorted(seen | {profile.level.value})))
+    old = None if is_erased(stored) else state_of(StudentRecord, stored)
+    seen = set(old.levels_seen) if old else set()
+    return StudentRecord(
+        profile=profile,
+        levels_seen=tuple(sorted(seen | {profile.level.value})),
+        consent=old.consent if old else None,
+    )
+
+
+def with_consent(record: StudentRecord, event: ConsentGiven | ConsentWithdrawn) -> StudentRecord:
+    """The record with the consent event added (the profile's booleans seed a first one)."""
+    consent = record.consent or from_profile(record.profile, event.occurred_at)
+    return record.model_copy(update={"consent": record_consent(consent, event)})
+
+
+def consent_withdrawal_applied(
+    cause: ConsentWithdrawn | ConsentGiven, lost: frozenset[Purpose]
+) -> ConsentWithdrawalApplied:
+    """What the school is told when a withdrawal took effect; derived from its cause."""
+    return ConsentWithdrawalApplied(
+        event_id=uuid.uuid5(OUTCOME_NAMESPACE, f"consent/{cause.event_id}"),
+        occurred_at=cause.occurred_at,
+        source=BUREAU,
+        correlation_id=str(cause.event_id),
+        data=ConsentWithdrawal(
+            student_id=cause.data.student_id, school_id=cause.data.school_id, purposes=lost
+        ),
+    )
 
 
 def owned(stored: Stored | None, owner_field: str, source: str) -> Rejected | None:
@@ -185,7 +238,7 @@ def student_fields(record: StudentRecord | Tombstone) -> Document:
     """Top-level query fields of a student (only the school for a tombstone)."""
     if isinstance(record, Tombstone):
         return {"school_id": record.school_id, "erased": True, "consent": False}
-    p = record.profile
+    p = record.effective
     return {
         "levels_seen": list(record.levels_seen),
         # Present only when the student consented to statistics (the schema sees to it).
@@ -199,6 +252,19 @@ def student_fields(record: StudentRecord | Tombstone) -> Document:
         "available": p.available.model_dump(mode="json") if p.available else None,
         "erased": False,
     }
+
+
+def question_fields(q: Question) -> Document:
+    """Top-level query fields of a research question."""
+    return {"owner_id": q.details.owner_id, "closed": q.closed, "themes": sorted(q.details.themes)}
+
+
+def team_member_view(
+    question_id: str, team_id: str, student_id: str, *, present: bool = True
+) -> tuple[str, str, Document | None]:
+    """The team-members view of one member of a proposed team (``present`` False: gone)."""
+    doc = {"question_id": question_id, "team_id": team_id, "student_id": student_id}
+    return View.TEAM_MEMBERS, f"{question_id}/{team_id}/{student_id}", doc if present else None
 
 
 def round_fields(r: Round) -> Document:

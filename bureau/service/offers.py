@@ -61,6 +61,8 @@ class OfferBooks:
     ) -> None:
         """Move an application through its lifecycle; tell the student's school."""
         student_id = event.data.student_id
+        if student_id in self.ctx.tables.erased:  # their book entries were scrubbed: keep so
+            raise RejectedEventError(f"student {student_id} was erased")
         student = self.ctx.tables.students.get(student_id)
         if student is None and isinstance(event, ApplicationSubmitted | PlacementAllocated):
             student = await self.ctx.student(student_id)

@@ -11,19 +11,21 @@ window, and refuses a reused event id with a different body. Neither grows.
 The outbox holds what the last applied event sends (views, outcomes, changelog
 records, re-driven parked events). It is written in the same write as the state and
 never cleared: a redelivery of that last event delivers it again, under the same ids.
+It is sealed (``Sealer``) before the commit, so what rests and what goes out match.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
 
 from bureau.adapters.store import Document, Store, Stored
 from bureau.domain.decisions import Applied, Parked, Rejected, check_same_body
+from bureau.domain.retention import PARKED_AT
 from bureau.schemas.envelope import Envelope
 from bureau.schemas.identity import aggregate_id, event_digest
 
@@ -39,6 +41,45 @@ class Publish(Protocol):
     async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
         """Publish ``value`` under ``key`` on ``topic``; ``None`` is a tombstone."""
         ...
+
+
+class Sealer(Protocol):
+    """Seals an outbox's personal fields before it is committed; shreds a student's key."""
+
+    async def seal(self, outbox: Sequence[Document]) -> list[Document]:
+        """Return the entries with their personal fields sealed."""
+        ...
+
+    async def shred(self, student_id: str) -> None:
+        """Make everything sealed for the student unreadable, for good."""
+        ...
+
+    async def park(self, entry: Document) -> Document:
+        """Return a parked entry sealed whole under the student its event names."""
+        ...
+
+    async def unpark(self, outbox: Sequence[Document]) -> list[Document]:
+        """Open sealed parked entries for delivery; leave out those nobody can open."""
+        ...
+
+
+class Plain:
+    """No sealing (unit tests of other rooms, the demo)."""
+
+    async def seal(self, outbox: Sequence[Document]) -> list[Document]:
+        """Return the entries as they are."""
+        return list(outbox)
+
+    async def shred(self, student_id: str) -> None:
+        """Nothing was sealed: nothing to shred."""
+
+    async def park(self, entry: Document) -> Document:
+        """Return the entry as it is."""
+        return entry
+
+    async def unpark(self, outbox: Sequence[Document]) -> list[Document]:
+        """Return the entries as they are."""
+        return list(outbox)
 
 
 class RejectedEventError(Exception):
@@ -130,6 +171,7 @@ class Pipeline:
 
     store: Store
     publish: Publish
+    sealer: Sealer = field(default_factory=Plain)
 
     async def run(
         self,
@@ -142,8 +184,13 @@ class Pipeline:
         at: Position | None,
         fields: Callable[[Any], Document],
         follow: Follow | None = None,
+        redrive: bool = True,
     ) -> Result:
-        """Apply ``event`` to aggregate ``kind``/``key`` exactly once."""
+        """Apply ``event`` to aggregate ``kind``/``key`` exactly once.
+
+        ``redrive`` False drops the events parked on the aggregate instead of sending
+        them again (an erased student's: they would be refused, and kept in the outbox).
+        """
         stored = await self.store.load(kind, key)
         if stored is not None and stored.state is not None and recognise(stored.seen, event, at):
             recent = stored.seen.get("recent") or [{"id": None}]
@@ -158,7 +205,8 @@ class Pipeline:
         if isinstance(decision, Parked):
             await self.park(decision.waiting_for, event, topic)
             return Waiting(decision.waiting_for)
-        outbox = [*(follow(stored, decision) if follow else ()), *(stored.parked if stored else ())]
+        parked = stored.parked if stored and redrive else ()
+        outbox = await self.sealer.seal([*(follow(stored, decision) if follow else ()), *parked])
         await self.store.commit(
             kind,
             key,
@@ -170,12 +218,16 @@ class Pipeline:
         )
         await self.deliver(outbox)
         if stored is not None and stored.parked:
-            log.info("parked_events_redriven", count=len(stored.parked))
+            log.info(
+                "parked_events_redriven" if redrive else "parked_events_dropped",
+                count=len(stored.parked),
+            )
         log.info("event_applied", outcomes=len(decision.outcomes))
         return Done(decision, stored, tuple(outbox))
 
     async def deliver(self, outbox: Sequence[Document]) -> None:
         """Write the views, then publish the records (all in flight at once)."""
+        outbox = await self.sealer.unpark(outbox)
         for entry in outbox:
             if "view" in entry:
                 await self.store.put_view(entry["view"], entry["key"], entry["doc"])
@@ -199,7 +251,9 @@ class Pipeline:
     async def park(self, ref: str, event: Envelope, topic: str) -> None:
         """Keep ``event`` (from ``topic``) on the aggregate it waits for; then look again."""
         kind, _, key = ref.partition(":")
-        entry = publish_entry(topic, aggregate_id(event), event)
+        # When it started waiting (the event's own time: a redelivery parks the same entry)
+        since = {PARKED_AT: event.occurred_at.isoformat(), "ref": ref}
+        entry = await self.sealer.park(publish_entry(topic, aggregate_id(event), event) | since)
         await self.store.park(f"{kind}s", key, entry)
         log.info("event_parked", waiting_for=ref)
         # The reference may have arrived meanwhile, and its writer may not look again.

@@ -125,6 +125,11 @@ class Rounds:
         preferences, rankings = latest_inputs(
             await store.find(View.ROUND_INPUTS, {"round_id": rid})
         )
+        # A withdrawal's removal of inputs may race this close: the tables decide too.
+        students = self.ctx.tables.students
+        preferences = {
+            s: p for s, p in preferences.items() if s not in students or students[s].may_be_matched
+        }
         offer_ids = list(round_.details.offer_ids)
         if round_.details.follows:
             previous = await self._round(round_.details.follows)

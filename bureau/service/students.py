@@ -1,27 +1,48 @@
-"""Students: profiles replaced by their school, erasure, and the offers they fit."""
+"""Students: profiles replaced by their school, consents, erasure, the offers they fit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from bureau.adapters.store import Document, Stored
-from bureau.domain.decisions import Applied, Rejected
+from bureau.domain.consent import withdrawn_by
+from bureau.domain.decisions import Applied, Parked, Rejected, student_ref
 from bureau.domain.roles import check_student_owner
 from bureau.schemas.matches import MatchSuggested
-from bureau.schemas.students import StudentErased, StudentEvent
+from bureau.schemas.students import (
+    ConsentGiven,
+    ConsentWithdrawn,
+    Purpose,
+    StudentErased,
+    StudentEvent,
+    StudentProfile,
+    StudentProfileUpdated,
+    StudentRegistered,
+)
 from bureau.service.context import Context
 from bureau.service.documents import (
     Kind,
     StudentRecord,
     Tombstone,
+    consent_withdrawal_applied,
     is_erased,
     owner,
     state_of,
     student_fields,
     student_for_matching,
     student_record,
+    with_consent,
 )
-from bureau.service.pipeline import Done, Position, RejectedEventError
+from bureau.service.pipeline import (
+    Decide,
+    Done,
+    Duplicate,
+    Position,
+    RejectedEventError,
+    Result,
+    publish_entry,
+)
+from bureau.service.removal import Removal
 from bureau.topics import Table
 
 
@@ -32,43 +53,95 @@ class Students:
     ctx: Context
 
     async def on_event(self, event: StudentEvent, at: Position | None = None) -> None:
-        """Register, update or erase a student, then suggest offers to them."""
+        """Register, update or erase a student, or record a consent; suggest offers."""
         if isinstance(event, StudentErased):
             await self._erase(event, at)
-            return
+        elif isinstance(event, ConsentGiven | ConsentWithdrawn):
+            await self._consent(event, at)
+        else:
+            await self._profile(event, at)
+
+    async def _profile(
+        self, event: StudentRegistered | StudentProfileUpdated, at: Position | None
+    ) -> None:
         profile = event.data
-        student = student_for_matching(profile)
 
         def decide(stored: Stored | None) -> Applied[StudentRecord] | Rejected:
             return check_student_owner(owner(stored), event.source) or Applied(
                 student_record(stored, profile)
             )
 
-        def suggestions(stored: Stored | None, version: int) -> list[MatchSuggested]:
-            if not profile.may_be_matched:
+        await self._apply(profile.student_id, event, decide, at)
+
+    async def _consent(self, event: ConsentGiven | ConsentWithdrawn, at: Position | None) -> None:
+        student_id = event.data.student_id
+
+        def decide(stored: Stored | None) -> Applied[StudentRecord] | Rejected | Parked:
+            if stored is None or stored.state is None:
+                return Parked(student_ref(student_id))  # consent may come before the profile
+            refused = check_student_owner(owner(stored), event.source)
+            record = _record_of(stored)
+            if refused or record is None:
+                return refused or Rejected(f"student {student_id} was erased")
+            return Applied(with_consent(record, event))
+
+        result = await self._apply(student_id, event, decide, at)
+        record = result.decision.state if isinstance(result, Done) else None
+        if isinstance(result, Duplicate):  # a redelivery: finish what a crash may have cut
+            record = _record_of(result.stored)
+        if record is None or record.consent is None:
+            return
+        lost = withdrawn_by(record.consent, str(event.event_id), record.profile.age_band)
+        removal = Removal(ctx=self.ctx)
+        if Purpose.MATCHING in lost:  # before allocation: a round reads its inputs at close
+            await removal.round_inputs(student_id)
+        if lost & {Purpose.MATCHING, Purpose.TEAMS}:
+            await removal.teams(event, student_id)
+        if lost:
+            notice = consent_withdrawal_applied(event, lost)
+            entries = await self.ctx.pipeline.sealer.seal(
+                [publish_entry(self.ctx.topics.outcomes(event.data.school_id), student_id, notice)]
+            )
+            await self.ctx.pipeline.deliver(entries)
+
+    async def _apply(
+        self,
+        student_id: str,
+        event: StudentEvent,
+        decide: Decide,
+        at: Position | None,
+    ) -> Result:
+        """Run a change of the student's record; publish it to the tables; suggest offers."""
+
+        def suggestions(
+            stored: Stored | None, version: int, now: StudentProfile
+        ) -> list[MatchSuggested]:
+            if not now.may_be_matched:
                 return []
-            old = None if is_erased(stored) else state_of(StudentRecord, stored)
-            before = student_for_matching(old.profile) if old else None
-            return self.ctx.matcher.for_student(student, before, version, event.occurred_at)
+            old = _record_of(stored)
+            before = student_for_matching(old.effective) if old else None
+            return self.ctx.matcher.for_student(
+                student_for_matching(now), before, version, event.occurred_at
+            )
 
         def follow(stored: Stored | None, decision: Applied[StudentRecord]) -> list[Document]:
-            old = None if is_erased(stored) else state_of(StudentRecord, stored)
-            if old is not None and old.profile == profile:
-                # The same profile again: nothing others match on changed, so no new
-                # version for them (a pair's id derives from the versions of its sides).
+            old, now = _record_of(stored), decision.state.effective
+            if old is not None and old.effective == now:
+                # Nothing others match on changed, so no new version for them (a pair's
+                # id derives from the versions of its sides).
                 return []
             version = (stored.version if stored else 0) + 1
-            body = {"profile": profile.model_dump(mode="json")}
+            body = {"profile": now.model_dump(mode="json")}
             return [
-                self.ctx.record(Table.STUDENTS, profile.student_id, version, event, body),
-                *self.ctx.entries(suggestions(stored, version)),
+                self.ctx.record(Table.STUDENTS, student_id, version, event, body),
+                *self.ctx.entries(suggestions(stored, version, now)),
             ]
 
         await self.ctx.barrier()  # every change committed before ours is in the tables
         mark = self.ctx.tables.changes
         result = await self.ctx.pipeline.run(
             Kind.STUDENTS,
-            profile.student_id,
+            student_id,
             event,
             decide,
             topic=self.ctx.topics.students,
@@ -78,7 +151,9 @@ class Students:
         )
         if isinstance(result, Done) and result.outbox:
             before, version = result.before, (result.before.version if result.before else 0) + 1
-            await self.ctx.matched(result, mark, lambda: suggestions(before, version))
+            now = result.decision.state.effective
+            await self.ctx.matched(result, mark, lambda: suggestions(before, version, now))
+        return result
 
     async def _erase(self, event: StudentErased, at: Position | None) -> None:
         data = event.data
@@ -107,8 +182,20 @@ class Students:
             at=at,
             fields=student_fields,
             follow=follow,
+            redrive=False,  # events waiting for them would be refused: they go with them
         )
         self.ctx.absorb(result)
+        # Also on a redelivery: a crash may have come before the books or the key.
+        removal = Removal(ctx=self.ctx)
+        await removal.books(event, data.student_id)
+        await removal.round_inputs(data.student_id)
+        await removal.teams(event, data.student_id)
+        # After the tombstone's commit: every token sealed for them becomes noise.
+        await self.ctx.pipeline.sealer.shred(data.student_id)
+
+
+def _record_of(stored: Stored | None) -> StudentRecord | None:
+    return None if is_erased(stored) else state_of(StudentRecord, stored)
 
 
 __all__ = ["RejectedEventError", "Students"]

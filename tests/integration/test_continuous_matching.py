@@ -10,6 +10,7 @@ from bureau.settings import Settings
 from bureau.topics import Purpose, Topics
 from tests.support import events
 from tests.support.kafka import as_json, produce, read_all, wait_consumed
+from tests.support.sealed import is_sealed, opened
 
 
 async def _pairs(settings: Settings) -> set[tuple[str, str]]:
@@ -95,4 +96,7 @@ async def test_a_pair_is_told_again_only_when_its_score_changes_materially(
     first, second = told
     assert first["event_id"] != second["event_id"]
     assert second["data"]["score"] > first["data"]["score"]
-    assert second["data"]["reasons"][1] == "shared skills: linux, networking"
+    assert is_sealed(second)
+    assert (await opened(second, settings))["data"]["reasons"][1] == (
+        "shared skills: linux, networking"
+    )

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from pymongo import AsyncMongoClient
 
 from bureau.adapters.kafka import ensure_topics
 from bureau.dlq import REDRIVEN_FROM, redrive
 from bureau.handlers.dead_letter import ORIGIN, REASON
+from bureau.privacy.dead_letters import seal_dead_letter
+from bureau.privacy.keys import MongoKeyStore
 from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
@@ -88,3 +93,24 @@ async def test_lag_is_what_a_group_has_not_yet_committed(settings: Settings) -> 
     assert found.total == 3
     [part] = found.partitions
     assert (part.topic, part.partition, part.committed, part.end) == (t.offers, 0, 2, 5)
+
+
+async def test_redrive_opens_sealed_dead_letters_and_drops_an_erased_students(
+    settings: Settings,
+) -> None:
+    t = Topics.from_settings(settings)
+    await ensure_topics(settings.kafka_bootstrap, [t.students, dlq(t.students)], 1)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
+    keys = MongoKeyStore(client[settings.mongo_db])
+    try:
+        for student in ("s-kept", "s-erased"):
+            body = f'{{"about": "{student}", "hobby": "zeppelin-xq"}}'.encode()
+            sealed = await seal_dead_letter(body, student.encode(), students_topic=True, keys=keys)
+            assert b"zeppelin-xq" not in sealed
+            await _dead_letter(settings, t.students, student.encode(), sealed)
+        await keys.delete("s-erased")
+        assert await redrive(settings, t.students, keys) == 1
+    finally:
+        await client.close()
+    [back] = await read_all(settings.kafka_bootstrap, t.students)
+    assert (back.key, back.value) == (b"s-kept", b'{"about": "s-kept", "hobby": "zeppelin-xq"}')

@@ -15,6 +15,7 @@ from bureau.settings import Settings
 from bureau.topics import Purpose, Topics, dlq
 from tests.support import events
 from tests.support.kafka import as_json, produce, read_all, wait_consumed
+from tests.support.sealed import is_sealed, opened
 
 
 async def _projection(settings: Settings, name: str) -> list[dict[str, Any]]:
@@ -61,7 +62,9 @@ async def test_partner_events_become_projections_and_match_suggestions(settings:
         assert queries.shortlist("o-unknown") == []
 
     [record] = await read_all(settings.kafka_bootstrap, topics.matches)
-    match = json.loads(record.value)
+    sealed = json.loads(record.value)
+    assert is_sealed(sealed)
+    match = await opened(sealed, settings)
     assert record.key == b"o-1"
     assert match["event_type"] == "MatchSuggested"
     assert match["event_id"] == str(told_id("o-1", "s-1", 1, 1))

@@ -16,6 +16,9 @@ from pymongo import AsyncMongoClient
 
 from bureau.domain.book import SCHOOL_EVENTS
 from bureau.handlers.dead_letter import REASON
+from bureau.privacy.dead_letters import open_dead_letter
+from bureau.privacy.fields import unseal_many
+from bureau.privacy.keys import MongoKeyStore
 from bureau.schemas import MatchSuggested, PlacementOutcome, PlacementStatus
 from bureau.settings import Settings
 from bureau.topics import Purpose, Topics, dlq
@@ -164,6 +167,17 @@ class Partners:
         finally:
             await client.close()
 
+    async def opened(self, view: str) -> dict[str, dict[str, Any]]:
+        """Read a view with its personal fields opened, as an entitled reader gets it."""
+        docs = await self.docs(view)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.settings.mongo_url)
+        try:
+            keys = MongoKeyStore(client[self.settings.mongo_db])
+            found = await unseal_many(list(docs.values()), keys, kind=view)
+        finally:
+            await client.close()
+        return {d["_id"]: d for d in found}
+
     async def doc(self, collection: str, key: str) -> dict[str, Any] | None:
         """Read one projection document, or None."""
         return (await self.docs(collection, {"_id": key})).get(key)
@@ -199,10 +213,22 @@ class Partners:
             if b'"event_type":"MatchSuggested"' in r.value
         ]
 
-    async def dead_letters(self, topic: str) -> list[DeadLetter]:
-        """Read every dead letter of ``topic``."""
+    async def dead_letters(self, topic: str, *, sealed: bool = False) -> list[DeadLetter]:
+        """Read every dead letter of ``topic``, opened as the operator's redrive opens them.
+
+        ``sealed``: as they rest on the topic. An erased student's are left out when opened.
+        """
         records = await read_all(self.bootstrap, dlq(topic))
-        return [DeadLetter(r.key, r.value, dict(r.headers)[REASON].decode()) for r in records]
+        found = [DeadLetter(r.key, r.value, dict(r.headers)[REASON].decode()) for r in records]
+        if sealed:
+            return found
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.settings.mongo_url)
+        try:
+            keys = MongoKeyStore(client[self.settings.mongo_db])
+            opened = [(d, await open_dead_letter(d.value, keys)) for d in found]
+        finally:
+            await client.close()
+        return [DeadLetter(d.key, v, d.reason) for d, v in opened if v is not None]
 
 
 def entries(stored: list[dict[str, Any]]) -> dict[str, Any]:

@@ -96,6 +96,21 @@ class StoreContract:
         assert placeholder.state is None
         assert placeholder.parked == (a, b)
 
+    async def test_the_sweep_lists_parked_events_and_takes_one_off(self, store: Store) -> None:
+        a = {"topic": "t", "key": "o-1", "value": "A", "parked_at": "2026-01-01T00:00:00+00:00"}
+        b = {"topic": "t", "key": "o-1", "value": "B"}
+        for entry in (a, b):
+            await store.park("offers", "o-1", entry)
+        await write(store, "offers", "o-2", {"n": 1})
+        assert await store.parked("offers") == [("o-1", [a, b])]
+        before = await store.load("offers", "o-1")
+        await store.unpark("offers", "o-1", a)
+        after = await store.load("offers", "o-1")
+        assert after is not None
+        assert before is not None
+        assert after.parked == (b,)
+        assert after.version == before.version + 1
+
     async def test_a_commit_takes_the_parked_events_and_parking_moves_the_version(
         self, store: Store
     ) -> None:

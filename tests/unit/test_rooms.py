@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 
 from bureau.adapters.counting import CountingStore, QueryOnEventPathError
 from bureau.adapters.memory import InMemoryStore
+from bureau.domain.collaboration import Question
 from bureau.schemas import (
     application_event,
     lecture_event,
@@ -69,7 +70,12 @@ class World:
     def __init__(self, *, allow_queries: bool = False) -> None:
         self.memory = InMemoryStore()
         self.store = CountingStore(
-            self.memory, allow=None if allow_queries else frozenset({View.ROUND_INPUTS})
+            self.memory,
+            # a round's close reads its inputs; an erasure finds the student's applications,
+            # inputs and teams through indexed views
+            allow=None
+            if allow_queries
+            else frozenset({View.ROUND_INPUTS, View.APPLICATIONS, View.TEAM_MEMBERS}),
         )
         self.log = Log()
         self.exchange = Exchange(store=self.store, publish=self.log, topics=TOPICS)
@@ -142,6 +148,43 @@ async def test_a_research_question_reaches_schools_and_gets_a_team(world: World)
     assert world.log.events(TOPICS.suggestions("hva")) == suggested
     [team] = world.log.events(TOPICS.research)
     assert sorted(m["student_id"] for m in team["data"]["members"]) == ["s-1", "s-2"]
+
+
+def _teams(world: World, question_id: str) -> dict[str, list[str]]:
+    """Each team of the question with its members' ids."""
+    question = Question.model_validate(world.memory["research"][question_id]["state"])
+    return {t: [m.student_id for m in team.members] for t, team in question.teams.items()}
+
+
+async def _team_of_two(world: World) -> None:
+    await world.send(
+        events.organisation("hva", levels=("hbo",)),
+        events.student("s-1", level="hbo", school_id="hva"),
+        events.student("s-2", level="hbo", school_id="hva"),
+        events.question("q-1", owner_id="waternet", levels=("hbo",), team_min=1),
+        events.team("q-1", "t-1", (("s-1", "hbo"), ("s-2", "hbo")), source="hva"),
+        events.team("q-1", "t-2", (("s-1", "hbo"),), source="hva"),
+    )
+
+
+async def test_an_erased_student_leaves_every_proposed_team_and_a_team_left_empty_goes(
+    world: World,
+) -> None:
+    await _team_of_two(world)
+    assert len(world.memory[View.TEAM_MEMBERS]) == 3
+    await world.send(events.erasure("s-1", school_id="hva"))
+    teams = _teams(world, "q-1")
+    assert teams["t-1"] == ["s-2"]
+    assert "t-2" not in teams
+    assert [d["student_id"] for d in world.memory[View.TEAM_MEMBERS].values()] == ["s-2"]
+    assert "s-1" not in json.dumps(world.memory["research"]["q-1"]["state"])
+
+
+async def test_control_a_student_not_erased_stays_on_their_teams(world: World) -> None:
+    await _team_of_two(world)
+    await world.send(events.erasure("s-2", school_id="hva"))
+    teams = _teams(world, "q-1")
+    assert teams == {"t-1": ["s-1"], "t-2": ["s-1"]}
 
 
 async def test_lectures_match_both_ways_and_a_booking_needs_a_known_specialist(

@@ -1,0 +1,1 @@
+"""Personal data: per-student data keys, sealed fields, subject access, retention."""

@@ -1,0 +1,85 @@
+"""Sealing an aggregate's outbox under each student's key, and shredding the key on erasure.
+
+The pipeline seals every outbox before it commits it, and delivers what it committed:
+so the copy at rest, the first delivery and every redelivery carry the same tokens
+(nonces are synthetic: one value sealed twice under one key gives one token). Sealed:
+the events of ``fields.EVENTS`` (MatchSuggested reasons; PlacementOutcome reason and
+dates) and the views of ``fields.VIEWS`` (applications, placements). Left readable:
+bureau's changelog records (entries with a ``table``), which every worker matches
+from; those topics are compacted, and erasure writes the last record of the student.
+
+A parked event rests sealed whole under the student it names (``park``) and is
+opened only to be sent again (``unpark``, when an outbox is delivered): once the
+student's key is gone it is never re-driven, and nobody can read it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from bureau.adapters.store import Document
+from bureau.privacy.fields import EVENTS, VIEWS, seal_personal, student_named, unseal
+from bureau.privacy.keys import KeyStore
+
+
+async def seal_body(body: str, keys: KeyStore) -> str:
+    """An event as JSON with its personal fields sealed (unchanged if it has none)."""
+    event = json.loads(body)
+    if not isinstance(event, dict) or event.get("event_type") not in EVENTS:
+        return body
+    sealed = await seal_personal(event, keys)
+    if sealed == event:
+        return body
+    return json.dumps(sealed, separators=(",", ":"), ensure_ascii=False)
+
+
+class OutboxSealer:
+    """Seals outbox entries with per-student keys; shreds a student's key on erasure."""
+
+    def __init__(self, keys: KeyStore) -> None:
+        """Seal with and shred in ``keys`` (a ``CachedKeyStore`` in a worker)."""
+        self.keys = keys
+
+    async def seal(self, outbox: Sequence[Document]) -> list[Document]:
+        """The entries with their personal fields sealed; a shredded student's dropped."""
+        bodies: dict[str, str] = {}  # a suggestion goes to bureau's log and to each party
+        return [await self._entry(e, bodies) for e in outbox]
+
+    async def shred(self, student_id: str) -> None:
+        """Delete the student's key for good: every token sealed under it is noise."""
+        await self.keys.delete(student_id)
+
+    async def park(self, entry: Document) -> Document:
+        """A parked event sealed whole under the student it names (as it is if none)."""
+        value = entry.get("value")
+        student = student_named(value) if isinstance(value, str) else None
+        if student is None:
+            return entry
+        sealed = await seal_personal(entry, self.keys, kind="parked", student_id=student)
+        return {**sealed, "student_id": student}
+
+    async def unpark(self, outbox: Sequence[Document]) -> list[Document]:
+        """Parked events opened for their re-drive; an erased student's are left out."""
+        out: list[Document] = []
+        for entry in outbox:
+            if "topic" in entry and "value" not in entry:
+                student = entry.get("student_id")
+                entry = await unseal(entry, self.keys, kind="parked", student_id=student)
+                if "value" not in entry:
+                    continue  # the key is gone: nobody may read (or re-drive) it
+            out.append(entry)
+        return out
+
+    async def _entry(self, entry: Document, bodies: dict[str, str]) -> Document:
+        if "table" in entry:
+            return entry
+        view, doc = entry.get("view"), entry.get("doc")
+        if isinstance(view, str) and view in VIEWS and doc is not None:
+            return {**entry, "doc": await seal_personal(doc, self.keys, kind=view)}
+        value = entry.get("value")
+        if "topic" in entry and isinstance(value, str):
+            if value not in bodies:
+                bodies[value] = await seal_body(value, self.keys)
+            return {**entry, "value": bodies[value]}
+        return entry
