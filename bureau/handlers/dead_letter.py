@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
-from faststream.kafka.message import KafkaMessage
 
 from bureau.topics import dlq
 
@@ -11,10 +11,12 @@ REASON = "bureau-dlq-reason"
 ORIGIN = "bureau-dlq-origin"
 
 
-async def dead_letter(broker: KafkaBroker, message: KafkaMessage, reason: str) -> None:
-    """Publish ``message`` unchanged to its topic's dead-letter topic, with why."""
-    record = message.raw_message
-    assert not isinstance(record, tuple), "bureau subscribers take one message at a time"
+async def dead_letter(
+    broker: KafkaBroker, record: ConsumerRecord[bytes, bytes], reason: str
+) -> None:
+    """Publish ``record`` unchanged to its topic's dead-letter topic, with why."""
+    headers = dict(record.headers or ())
+    correlation = headers.get("correlation_id")
     await broker.publish(
         record.value or b"",
         topic=dlq(record.topic),
@@ -23,5 +25,5 @@ async def dead_letter(broker: KafkaBroker, message: KafkaMessage, reason: str) -
             REASON: reason[:2000],
             ORIGIN: f"{record.topic}/{record.partition}/{record.offset}",
         },
-        correlation_id=message.correlation_id,
+        correlation_id=correlation.decode(errors="replace") if correlation else None,
     )

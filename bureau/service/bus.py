@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ from bureau.adapters.store import Store
 from bureau.domain.eligibility import DEFAULT_RULES, Rules
 from bureau.domain.scoring import DEFAULT_WEIGHTS, Weights
 from bureau.schemas.envelope import Envelope
+from bureau.service import batch as batches
 from bureau.service.collaboration import Lectures, Research
 from bureau.service.context import Barrier, Context, no_barrier
 from bureau.service.offers import OfferBooks
@@ -100,7 +102,28 @@ class Exchange:
             rounds,
         )
         self.rooms = rooms
+        self.pipeline = ctx.pipeline
 
     async def apply(self, event: Envelope, at: Position | None = None) -> None:
         """Apply one event (from ``at``, when it was consumed from Kafka)."""
         await self.rooms[event.event_type](event, at)
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Apply a poll batch: deliveries wait for its end and go out together.
+
+        On an exception nothing held is delivered: the batch is consumed again, and
+        each aggregate's last event finds its stored outbox and delivers it then.
+        """
+        token = batches.begin()
+        try:
+            yield
+            batch = batches.current()
+        finally:
+            batches.end(token)
+        assert batch is not None
+        await self.pipeline.deliver_traced(batch.held)
+        if batch.rematches:
+            await self.barrier()  # every record published until now is in our tables
+            for rematch in batch.rematches:
+                await rematch()

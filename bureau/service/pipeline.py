@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
+from opentelemetry import context as otel
 
 from bureau.adapters.store import Document, Store, Stored
 from bureau.domain.decisions import Applied, Parked, Rejected, check_same_body
 from bureau.schemas.envelope import Envelope
 from bureau.schemas.identity import aggregate_id, event_digest
+from bureau.service import batch as batches
 
 log = structlog.get_logger(__name__)
 
@@ -145,11 +147,15 @@ class Pipeline:
     ) -> Result:
         """Apply ``event`` to aggregate ``kind``/``key`` exactly once."""
         stored = await self.store.load(kind, key)
+        batch = batches.current()
         if stored is not None and stored.state is not None and recognise(stored.seen, event, at):
             recent = stored.seen.get("recent") or [{"id": None}]
             last = recent[-1]["id"] == str(event.event_id)
-            if last:  # a crash may have come between the commit and the delivery
+            # A crash may have come between the commit and the delivery.
+            if last and batch is None:
                 await self.deliver(stored.outbox)
+            elif last and batch is not None and (kind, key) not in batch.pending:
+                batch.hold((kind, key), stored.outbox)
             log.info("event_duplicate")
             return Duplicate(stored, last)
         decision = decide(stored)
@@ -159,6 +165,8 @@ class Pipeline:
             await self.park(decision.waiting_for, event, topic)
             return Waiting(decision.waiting_for)
         outbox = [*(follow(stored, decision) if follow else ()), *(stored.parked if stored else ())]
+        # Within a batch, what this aggregate committed earlier is not delivered yet.
+        held = batch.undelivered((kind, key)) if batch is not None else []
         await self.store.commit(
             kind,
             key,
@@ -166,9 +174,12 @@ class Pipeline:
             state=decision.state.model_dump(mode="json"),
             fields=fields(decision.state),
             seen=remember(stored.seen if stored else {}, [event, *decision.emitted], at),
-            outbox=outbox,
+            outbox=[*held, *outbox],
         )
-        await self.deliver(outbox)
+        if batch is None:
+            await self.deliver(outbox)
+        else:
+            batch.hold((kind, key), outbox)
         if stored is not None and stored.parked:
             log.info("parked_events_redriven", count=len(stored.parked))
         log.info("event_applied", outcomes=len(decision.outcomes))
@@ -176,25 +187,41 @@ class Pipeline:
 
     async def deliver(self, outbox: Sequence[Document]) -> None:
         """Write the views, then publish the records (all in flight at once)."""
-        for entry in outbox:
+        now = otel.get_current()
+        await self.deliver_traced([(entry, now) for entry in outbox])
+
+    async def deliver_traced(self, outbox: Sequence[tuple[Document, otel.Context]]) -> None:
+        """``deliver``, each record sent in the trace of the event that made it."""
+        for entry, _ in outbox:
             if "view" in entry:
                 await self.store.put_view(entry["view"], entry["key"], entry["doc"])
         await self.publish_all(
             [
-                (e["topic"], e["key"], None if e["value"] is None else e["value"].encode())
-                for e in outbox
+                (e["topic"], e["key"], None if e["value"] is None else e["value"].encode(), trace)
+                for e, trace in outbox
                 if "topic" in e
             ]
         )
 
-    async def publish_all(self, records: Sequence[tuple[str, str, bytes | None]]) -> None:
+    async def publish_all(
+        self, records: Sequence[tuple[str, str, bytes | None, otel.Context | None]]
+    ) -> None:
         """Publish records in chunks, many in flight so the producer batches them."""
         # The producer keeps per-partition order for records sent in order; chunks bound
         # how much is in flight, so a large publish cannot time out on a slow machine.
         for start in range(0, len(records), 500):
-            await asyncio.gather(
-                *(self.publish(t, k.encode(), v) for t, k, v in records[start : start + 500])
-            )
+            await asyncio.gather(*(self._send(*record) for record in records[start : start + 500]))
+
+    async def _send(
+        self, topic: str, key: str, value: bytes | None, trace: otel.Context | None
+    ) -> None:
+        # Each send is a task of gather's: attaching here changes only this send's trace.
+        token = otel.attach(trace) if trace is not None else None
+        try:
+            await self.publish(topic, key.encode(), value)
+        finally:
+            if token is not None:
+                otel.detach(token)
 
     async def park(self, ref: str, event: Envelope, topic: str) -> None:
         """Keep ``event`` (from ``topic``) on the aggregate it waits for; then look again."""

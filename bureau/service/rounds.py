@@ -145,8 +145,11 @@ class Rounds:
         # same allocation with the same event ids, which the offers' books deduplicate.
         applications, rounds = self.ctx.topics.applications, self.ctx.topics.rounds
         await self.ctx.pipeline.publish_all(
-            [(applications, p.data.offer_id, p.model_dump_json().encode()) for p in placements]
-            + [(rounds, rid, run.model_dump_json().encode())]
+            [
+                (applications, p.data.offer_id, p.model_dump_json().encode(), None)
+                for p in placements
+            ]
+            + [(rounds, rid, run.model_dump_json().encode(), None)]
         )
         await store.commit(
             Kind.ROUNDS,
