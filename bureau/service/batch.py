@@ -1,10 +1,10 @@
 """A poll batch: deliveries held until the batch's end, so they go out together.
 
 Applying a batch of events one by one, each commit still writes the aggregate with
-its outbox; only the delivery waits. An aggregate changed twice in one batch keeps
-the outboxes of both in its document until the batch is delivered: a crash before
-that delivers both again on the redelivery (of the aggregate's last event), under
-the same ids, so nothing held is lost.
+its outbox; only the delivery waits. An aggregate keeps the outbox of its last event
+only, and a redelivery of that event delivers it again; so before an aggregate is
+changed a second time in one batch, what the batch holds is delivered first (else a
+crash before the batch's end would lose the first change's outbox).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ class Batch:
 
     held: list[tuple[Document, otel.Context]] = field(default_factory=list)
     """Outbox entries in commit order, each with the trace of the event that made it."""
-    pending: dict[tuple[str, str], list[Document]] = field(default_factory=dict)
-    """Per aggregate, every outbox entry committed in this batch and not delivered."""
+    pending: set[tuple[str, str]] = field(default_factory=set)
+    """The aggregates whose last outbox is held."""
     rematches: list[Rematch] = field(default_factory=list)
     """Second matching passes, run after the batch's records are out and read back."""
 
@@ -35,11 +35,16 @@ class Batch:
         """Keep ``outbox`` (just committed on ``aggregate``) for the batch's delivery."""
         now = otel.get_current()
         self.held.extend((entry, now) for entry in outbox)
-        self.pending.setdefault(aggregate, []).extend(outbox)
+        self.pending.add(aggregate)
 
-    def undelivered(self, aggregate: tuple[str, str]) -> list[Document]:
-        """What ``aggregate``'s next commit must keep in its outbox besides its own."""
-        return list(self.pending.get(aggregate, ()))
+    def holds(self, aggregate: tuple[str, str]) -> bool:
+        """Whether an outbox of ``aggregate`` waits for the batch's delivery."""
+        return aggregate in self.pending
+
+    def take(self) -> list[tuple[Document, otel.Context]]:
+        """Everything held, to deliver now; the batch holds nothing after."""
+        held, self.held, self.pending = self.held, [], set()
+        return held
 
 
 _current: ContextVar[Batch | None] = ContextVar("bureau_batch", default=None)

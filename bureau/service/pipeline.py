@@ -154,7 +154,7 @@ class Pipeline:
             # A crash may have come between the commit and the delivery.
             if last and batch is None:
                 await self.deliver(stored.outbox)
-            elif last and batch is not None and (kind, key) not in batch.pending:
+            elif last and batch is not None and not batch.holds((kind, key)):
                 batch.hold((kind, key), stored.outbox)
             log.info("event_duplicate")
             return Duplicate(stored, last)
@@ -165,8 +165,9 @@ class Pipeline:
             await self.park(decision.waiting_for, event, topic)
             return Waiting(decision.waiting_for)
         outbox = [*(follow(stored, decision) if follow else ()), *(stored.parked if stored else ())]
-        # Within a batch, what this aggregate committed earlier is not delivered yet.
-        held = batch.undelivered((kind, key)) if batch is not None else []
+        if batch is not None and batch.holds((kind, key)):
+            # Our commit replaces the outbox of this aggregate's held change: out first.
+            await self.deliver_traced(batch.take())
         await self.store.commit(
             kind,
             key,
@@ -174,7 +175,7 @@ class Pipeline:
             state=decision.state.model_dump(mode="json"),
             fields=fields(decision.state),
             seen=remember(stored.seen if stored else {}, [event, *decision.emitted], at),
-            outbox=[*held, *outbox],
+            outbox=outbox,
         )
         if batch is None:
             await self.deliver(outbox)
