@@ -51,6 +51,11 @@ class CountingStore:
         self.calls["insert_view"] += 1
         await self.inner.insert_view(view, key, doc)
 
+    async def insert_views(self, view: str, docs: Sequence[tuple[str, Document]]) -> None:
+        """Count (one call) and delegate."""
+        self.calls["insert_views"] += 1
+        await self.inner.insert_views(view, docs)
+
     async def find(self, collection: str, where: Mapping[str, Any]) -> list[Document]:
         """Count, refuse where not allowed, and delegate."""
         self.calls["find"] += 1

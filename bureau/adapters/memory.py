@@ -74,6 +74,11 @@ class InMemoryStore:
         """Add a document to an append-only view; an existing ``key`` is left as it is."""
         self[view].setdefault(key, copy.deepcopy({**doc, "_id": key}))
 
+    async def insert_views(self, view: str, docs: Sequence[tuple[str, Document]]) -> None:
+        """``insert_view`` for many documents, in one round trip."""
+        for key, doc in docs:
+            await self.insert_view(view, key, doc)
+
     async def find(self, collection: str, where: Mapping[str, Any]) -> list[Document]:
         """Return the documents whose fields equal ``where``'s, in ``_id`` order (queries)."""
         docs = sorted(self[collection].values(), key=lambda d: d["_id"])

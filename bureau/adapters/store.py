@@ -78,6 +78,10 @@ class Store(Protocol):
         """Add a document to an append-only view; an existing ``key`` is left as it is."""
         ...
 
+    async def insert_views(self, view: str, docs: Sequence[tuple[str, Document]]) -> None:
+        """``insert_view`` for many documents, in one round trip."""
+        ...
+
     async def find(self, collection: str, where: Mapping[str, Any]) -> list[Document]:
         """Return the documents whose fields equal ``where``'s, in ``_id`` order (queries)."""
         ...

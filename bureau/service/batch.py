@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from opentelemetry import context as otel
 
-from bureau.adapters.store import Document
+from bureau.adapters.store import Document, Stored
 
 Rematch = Callable[[], Awaitable[None]]
 
@@ -28,6 +28,10 @@ class Batch:
     """Outbox entries in commit order, each with the trace of the event that made it."""
     pending: set[tuple[str, str]] = field(default_factory=set)
     """The aggregates whose last outbox is held."""
+    inserts: list[tuple[str, str, Document]] = field(default_factory=list)
+    """Documents for append-only views (view, key, doc), written in one go per view."""
+    reads: dict[tuple[str, str], Stored | None] = field(default_factory=dict)
+    """Aggregates read but not changed in this batch (a round, for its inputs)."""
     rematches: list[Rematch] = field(default_factory=list)
     """Second matching passes, run after the batch's records are out and read back."""
 

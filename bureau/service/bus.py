@@ -122,6 +122,7 @@ class Exchange:
         finally:
             batches.end(token)
         assert batch is not None
+        await self.pipeline.insert_all(batch.inserts)
         await self.pipeline.deliver_traced(batch.held)
         if batch.rematches:
             await self.barrier()  # every record published until now is in our tables

@@ -146,8 +146,10 @@ class Pipeline:
         follow: Follow | None = None,
     ) -> Result:
         """Apply ``event`` to aggregate ``kind``/``key`` exactly once."""
-        stored = await self.store.load(kind, key)
         batch = batches.current()
+        if batch is not None:
+            batch.reads.pop((kind, key), None)
+        stored = await self.store.load(kind, key)
         if stored is not None and stored.state is not None and recognise(stored.seen, event, at):
             recent = stored.seen.get("recent") or [{"id": None}]
             last = recent[-1]["id"] == str(event.event_id)
@@ -185,6 +187,43 @@ class Pipeline:
             log.info("parked_events_redriven", count=len(stored.parked))
         log.info("event_applied", outcomes=len(decision.outcomes))
         return Done(decision, stored, tuple(outbox))
+
+    async def read(self, kind: str, key: str) -> Stored | None:
+        """Load an aggregate that is read, not changed, by this event (once per batch)."""
+        batch = batches.current()
+        if batch is None:
+            return await self.store.load(kind, key)
+        if (kind, key) not in batch.reads:
+            batch.reads[(kind, key)] = await self.store.load(kind, key)
+        return batch.reads[(kind, key)]
+
+    def changed(self, kind: str, key: str) -> None:
+        """An aggregate was written outside ``run``: forget what ``read`` kept of it."""
+        if (batch := batches.current()) is not None:
+            batch.reads.pop((kind, key), None)
+
+    async def insert(self, view: str, key: str, doc: Document) -> None:
+        """Add to an append-only view; in a batch, with the batch's other inserts."""
+        batch = batches.current()
+        if batch is None:
+            await self.store.insert_view(view, key, doc)
+        else:
+            batch.inserts.append((view, key, doc))
+
+    async def write_inserts(self) -> None:
+        """Write the batch's held inserts now (one call per view)."""
+        batch = batches.current()
+        if batch is not None and batch.inserts:
+            await self.insert_all(batch.inserts)
+            batch.inserts = []
+
+    async def insert_all(self, inserts: Sequence[tuple[str, str, Document]]) -> None:
+        """Write ``inserts``, one ``insert_views`` call per view."""
+        views: dict[str, list[tuple[str, Document]]] = {}
+        for view, key, doc in inserts:
+            views.setdefault(view, []).append((key, doc))
+        for view, docs in views.items():
+            await self.store.insert_views(view, docs)
 
     async def deliver(self, outbox: Sequence[Document]) -> None:
         """Write the views, then publish the records (all in flight at once)."""
