@@ -31,6 +31,11 @@ class CountingStore:
         self.calls["load"] += 1
         return await self.inner.load(kind, key)
 
+    async def load_many(self, kind: str, keys: Sequence[str]) -> dict[str, Stored]:
+        """Count (one call) and delegate."""
+        self.calls["load_many"] += 1
+        return await self.inner.load_many(kind, keys)
+
     async def commit(self, kind: str, key: str, **kw: Any) -> None:
         """Count and delegate."""
         self.calls["commit"] += 1

@@ -26,6 +26,10 @@ class InMemoryStore:
         doc = self[kind].get(key)
         return None if doc is None else stored_from(copy.deepcopy(doc))
 
+    async def load_many(self, kind: str, keys: Sequence[str]) -> dict[str, Stored]:
+        """``load`` for many keys in one round trip; keys with nothing stored are left out."""
+        return {k: stored_from(copy.deepcopy(self[kind][k])) for k in keys if k in self[kind]}
+
     async def commit(
         self,
         kind: str,

@@ -53,6 +53,11 @@ class MongoStore:
         doc = await self.db[kind].find_one({"_id": key})
         return None if doc is None else stored_from(doc)
 
+    async def load_many(self, kind: str, keys: Sequence[str]) -> dict[str, Stored]:
+        """``load`` for many keys in one round trip; keys with nothing stored are left out."""
+        docs = await self.db[kind].find({"_id": {"$in": list(keys)}}).to_list()
+        return {doc["_id"]: stored_from(doc) for doc in docs}
+
     async def commit(
         self,
         kind: str,

@@ -43,6 +43,10 @@ class Store(Protocol):
         """Return the aggregate ``kind``/``key``, or None if nothing is stored under it."""
         ...
 
+    async def load_many(self, kind: str, keys: Sequence[str]) -> dict[str, Stored]:
+        """``load`` for many keys in one round trip; keys with nothing stored are left out."""
+        ...
+
     async def commit(
         self,
         kind: str,

@@ -147,9 +147,10 @@ class Pipeline:
     ) -> Result:
         """Apply ``event`` to aggregate ``kind``/``key`` exactly once."""
         batch = batches.current()
-        if batch is not None:
-            batch.reads.pop((kind, key), None)
-        stored = await self.store.load(kind, key)
+        if batch is not None and (kind, key) in batch.reads:
+            stored = batch.reads.pop((kind, key))  # read with the batch's others; ours now
+        else:
+            stored = await self.store.load(kind, key)
         if stored is not None and stored.state is not None and recognise(stored.seen, event, at):
             recent = stored.seen.get("recent") or [{"id": None}]
             last = recent[-1]["id"] == str(event.event_id)
@@ -187,6 +188,20 @@ class Pipeline:
             log.info("parked_events_redriven", count=len(stored.parked))
         log.info("event_applied", outcomes=len(decision.outcomes))
         return Done(decision, stored, tuple(outbox))
+
+    async def prefetch(self, kind: str, keys: Sequence[str]) -> None:
+        """Load the aggregates a batch's events will change, in one round trip.
+
+        Each is used by its first event only (``run`` takes it out); a stale one, changed
+        meanwhile by a write outside ``run``, fails the commit's version check and the
+        batch is applied again from fresh reads.
+        """
+        batch = batches.current()
+        wanted = sorted({k for k in keys if (kind, k) not in batch.reads}) if batch else []
+        if batch is None or not wanted:
+            return
+        found = await self.store.load_many(kind, wanted)
+        batch.reads.update(((kind, k), found.get(k)) for k in wanted)
 
     async def read(self, kind: str, key: str) -> Stored | None:
         """Load an aggregate that is read, not changed, by this event (once per batch)."""
@@ -267,6 +282,7 @@ class Pipeline:
         """Keep ``event`` (from ``topic``) on the aggregate it waits for; then look again."""
         kind, _, key = ref.partition(":")
         entry = publish_entry(topic, aggregate_id(event), event)
+        self.changed(f"{kind}s", key)
         await self.store.park(f"{kind}s", key, entry)
         log.info("event_parked", waiting_for=ref)
         # The reference may have arrived meanwhile, and its writer may not look again.
