@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aiokafka import ConsumerRecord
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
-from faststream.kafka.message import KafkaMessage
 from opentelemetry.sdk.trace import TracerProvider
 
 from bureau import metrics, tracing
@@ -109,17 +109,14 @@ def wire(
             value, key, students_topic=topic == students_topic, keys=keystore
         )
 
-    async def _dead_letter(message: KafkaMessage, reason: str) -> None:
-        await dead_letter(broker, message, reason, _seal)
+    async def _dead_letter(record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        await dead_letter(broker, record, reason, _seal)
         # What the operator page lists: where it came from and why (never the bytes).
-        record = message.raw_message
-        assert not isinstance(record, tuple)
         where = f"{record.topic}/{record.partition}/{record.offset}"
         doc = {"topic": record.topic, "reason": reason[:2000], "at": _now()}
         await store.put_view(View.DEAD_LETTERS, where, doc)
 
     resilience = Resilience(
-        dead_letter=_dead_letter,
         backoff=Backoff(settings.retry_backoff_initial, settings.retry_backoff_max),
         unsafe_ack_first=settings.unsafe_ack_first,
     )
@@ -183,6 +180,8 @@ def wire(
         settings=settings,
         dead_letter=_dead_letter,
         signatures=signatures,
+        resilience=resilience,
+        tracer=tracer_provider.get_tracer("bureau.handlers") if tracer_provider else None,
     )
     return Worker(broker, publisher, follower, exchange, signatures, keystore)
 

@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(
         default=256 * 1024, gt=0, description="Larger inbound messages are dead-lettered."
     )
+    batch_max: int = Field(
+        default=500,
+        gt=0,
+        description=(
+            "Most events a subscriber takes from one poll and applies as one batch "
+            "(deliveries and the offset commit once per batch)."
+        ),
+    )
     retry_backoff_initial: float = Field(
         default=0.2, gt=0, description="First wait (s) after a transient failure."
     )

@@ -31,6 +31,11 @@ class CountingStore:
         self.calls["load"] += 1
         return await self.inner.load(kind, key)
 
+    async def load_many(self, kind: str, keys: Sequence[str]) -> dict[str, Stored]:
+        """Count (one call) and delegate."""
+        self.calls["load_many"] += 1
+        return await self.inner.load_many(kind, keys)
+
     async def commit(self, kind: str, key: str, **kw: Any) -> None:
         """Count and delegate."""
         self.calls["commit"] += 1
@@ -60,6 +65,11 @@ class CountingStore:
         """Count and delegate."""
         self.calls["insert_view"] += 1
         await self.inner.insert_view(view, key, doc)
+
+    async def insert_views(self, view: str, docs: Sequence[tuple[str, Document]]) -> None:
+        """Count (one call) and delegate."""
+        self.calls["insert_views"] += 1
+        await self.inner.insert_views(view, docs)
 
     async def find(self, collection: str, where: Mapping[str, Any]) -> list[Document]:
         """Count, refuse where not allowed, and delegate."""

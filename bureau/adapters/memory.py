@@ -26,6 +26,10 @@ class InMemoryStore:
         doc = self[kind].get(key)
         return None if doc is None else stored_from(copy.deepcopy(doc))
 
+    async def load_many(self, kind: str, keys: Sequence[str]) -> dict[str, Stored]:
+        """``load`` for many keys in one round trip; keys with nothing stored are left out."""
+        return {k: stored_from(copy.deepcopy(self[kind][k])) for k in keys if k in self[kind]}
+
     async def commit(
         self,
         kind: str,
@@ -85,6 +89,11 @@ class InMemoryStore:
     async def insert_view(self, view: str, key: str, doc: Document) -> None:
         """Add a document to an append-only view; an existing ``key`` is left as it is."""
         self[view].setdefault(key, copy.deepcopy({**doc, "_id": key}))
+
+    async def insert_views(self, view: str, docs: Sequence[tuple[str, Document]]) -> None:
+        """``insert_view`` for many documents, in one round trip."""
+        for key, doc in docs:
+            await self.insert_view(view, key, doc)
 
     async def find(self, collection: str, where: Mapping[str, Any]) -> list[Document]:
         """Return the documents whose fields equal ``where``'s, in ``_id`` order (queries)."""

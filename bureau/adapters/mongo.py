@@ -14,11 +14,14 @@ from typing import Any
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from bureau.adapters.store import ConcurrentWriteError, Document, Stored
 
 _INTERNAL = frozenset({"_id", "state", "version", "seen", "outbox", "parked"})
+
+
+_DUPLICATE_KEY = 11000
 
 
 class MongoStore:
@@ -52,6 +55,11 @@ class MongoStore:
         """Return the aggregate ``kind``/``key``, or None if nothing is stored under it."""
         doc = await self.db[kind].find_one({"_id": key})
         return None if doc is None else stored_from(doc)
+
+    async def load_many(self, kind: str, keys: Sequence[str]) -> dict[str, Stored]:
+        """``load`` for many keys in one round trip; keys with nothing stored are left out."""
+        docs = await self.db[kind].find({"_id": {"$in": list(keys)}}).to_list()
+        return {doc["_id"]: stored_from(doc) for doc in docs}
 
     async def commit(
         self,
@@ -127,6 +135,19 @@ class MongoStore:
         # An insert does not scan the collection on FerretDB, where an upsert does.
         with contextlib.suppress(DuplicateKeyError):
             await self.db[view].insert_one({**doc, "_id": key})
+
+    async def insert_views(self, view: str, docs: Sequence[tuple[str, Document]]) -> None:
+        """``insert_view`` for many documents, in one round trip."""
+        if not docs:
+            return
+        try:
+            await self.db[view].insert_many(
+                [{**doc, "_id": key} for key, doc in docs], ordered=False
+            )
+        except BulkWriteError as exc:
+            # Keys inserted before (a redelivered batch) are left as they are.
+            if any(e.get("code") != _DUPLICATE_KEY for e in exc.details.get("writeErrors", ())):
+                raise
 
     async def find(self, collection: str, where: Mapping[str, Any]) -> list[Document]:
         """Return the documents whose fields equal ``where``'s, in ``_id`` order (queries)."""

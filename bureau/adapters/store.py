@@ -43,6 +43,10 @@ class Store(Protocol):
         """Return the aggregate ``kind``/``key``, or None if nothing is stored under it."""
         ...
 
+    async def load_many(self, kind: str, keys: Sequence[str]) -> dict[str, Stored]:
+        """``load`` for many keys in one round trip; keys with nothing stored are left out."""
+        ...
+
     async def commit(
         self,
         kind: str,
@@ -84,6 +88,10 @@ class Store(Protocol):
 
     async def insert_view(self, view: str, key: str, doc: Document) -> None:
         """Add a document to an append-only view; an existing ``key`` is left as it is."""
+        ...
+
+    async def insert_views(self, view: str, docs: Sequence[tuple[str, Document]]) -> None:
+        """``insert_view`` for many documents, in one round trip."""
         ...
 
     async def find(self, collection: str, where: Mapping[str, Any]) -> list[Document]:

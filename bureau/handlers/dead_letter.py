@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
-from faststream.kafka.message import KafkaMessage
 
 from bureau.topics import dlq
 
@@ -18,11 +18,14 @@ Seal = Callable[[str, bytes | None, bytes], Awaitable[bytes]]
 
 
 async def dead_letter(
-    broker: KafkaBroker, message: KafkaMessage, reason: str, seal: Seal | None = None
+    broker: KafkaBroker,
+    record: ConsumerRecord[bytes, bytes],
+    reason: str,
+    seal: Seal | None = None,
 ) -> None:
-    """Publish ``message`` (sealed by ``seal``) to its topic's dead-letter topic, with why."""
-    record = message.raw_message
-    assert not isinstance(record, tuple), "bureau subscribers take one message at a time"
+    """Publish ``record`` (sealed by ``seal``) to its topic's dead-letter topic, with why."""
+    headers = dict(record.headers or ())
+    correlation = headers.get("correlation_id")
     value = record.value or b""
     await broker.publish(
         await seal(record.topic, record.key, value) if seal else value,
@@ -32,5 +35,5 @@ async def dead_letter(
             REASON: reason[:2000],
             ORIGIN: f"{record.topic}/{record.partition}/{record.offset}",
         },
-        correlation_id=message.correlation_id,
+        correlation_id=correlation.decode(errors="replace") if correlation else None,
     )

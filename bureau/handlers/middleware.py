@@ -1,4 +1,4 @@
-"""Per-message log context, and retries with backoff instead of a busy spin."""
+"""Retries of a failed batch with backoff instead of a busy spin."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import structlog
 from aiokafka.errors import KafkaError
 from faststream import BaseMiddleware
 from faststream.exceptions import HandlerException
-from faststream.kafka.message import KafkaMessage
 from faststream.message import StreamMessage
 from pymongo.errors import ConnectionFailure
 
@@ -25,8 +24,6 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     ConcurrentWriteError,
 )
 """Failures of the store or broker that go away by themselves: retry, never dead-letter."""
-
-DeadLetter = Callable[[KafkaMessage, str], Awaitable[None]]
 
 
 class Backoff:
@@ -51,23 +48,26 @@ class Resilience:
     """Middleware factory shared by a broker's subscribers: one backoff for all of them."""
 
     def __init__(
-        self,
-        *,
-        dead_letter: DeadLetter,
-        backoff: Backoff,
-        max_attempts: int = 5,
-        unsafe_ack_first: bool = False,
+        self, *, backoff: Backoff, max_attempts: int = 5, unsafe_ack_first: bool = False
     ) -> None:
-        """Dead-letter a message after ``max_attempts`` non-transient failures.
+        """A message is dead-lettered after ``max_attempts`` non-transient failures.
 
         ``unsafe_ack_first`` is the test-only fault switch of the same setting: it
-        commits each offset before the message is applied, to show what that loses.
+        commits each batch's offsets before the batch is applied, to show what that loses.
         """
-        self.dead_letter = dead_letter
         self.backoff = backoff
         self.max_attempts = max_attempts
         self.unsafe_ack_first = unsafe_ack_first
         self.attempts: dict[tuple[str, int, int], int] = {}
+
+    def failed(self, where: tuple[str, int, int]) -> int:
+        """Count a non-transient failure of the message at ``where``; return the count."""
+        self.attempts[where] = attempts = self.attempts.get(where, 0) + 1
+        return attempts
+
+    def forget(self, where: tuple[str, int, int]) -> None:
+        """The message at ``where`` is done with (applied or dead-lettered)."""
+        self.attempts.pop(where, None)
 
     def __call__(self, msg: Any, /, **kwargs: Any) -> _Scope:
         """Create the middleware for one message."""
@@ -84,25 +84,8 @@ class _Scope(BaseMiddleware):
     ) -> Any:
         if self.owner.unsafe_ack_first:
             # Fault switch: commit before applying (at-most-once). The acknowledgement
-            # middleware's later ack or nack then does nothing for this message.
+            # middleware's later ack or nack then does nothing for this batch.
             await msg.ack()
-        record = msg.raw_message
-        where = (record.topic, record.partition, record.offset)
-        with structlog.contextvars.bound_contextvars(
-            message_id=msg.message_id,
-            correlation_id=msg.correlation_id,
-            topic=where[0],
-            partition=where[1],
-            offset=where[2],
-        ):
-            return await self._guarded(call_next, msg, where)
-
-    async def _guarded(
-        self,
-        call_next: Callable[[Any], Awaitable[Any]],
-        msg: StreamMessage[Any],
-        where: tuple[str, int, int],
-    ) -> Any:
         owner = self.owner
         try:
             result = await call_next(msg)
@@ -111,22 +94,12 @@ class _Scope(BaseMiddleware):
         except TRANSIENT as exc:
             delay = owner.backoff.next_delay()
             log.warning("transient_failure", error=repr(exc), retry_in=delay)
-            await asyncio.sleep(delay)  # backoff before the nack re-delivers the message
+            await asyncio.sleep(delay)  # backoff before the nack re-delivers the batch
             raise
-        except Exception as exc:
-            attempts = owner.attempts.get(where, 0) + 1
-            owner.attempts[where] = attempts
-            if attempts < owner.max_attempts:
-                delay = owner.backoff.next_delay()
-                log.exception("handler_failed", attempt=attempts, retry_in=delay)
-                await asyncio.sleep(delay)
-                raise
-            # A bug must not block the partition forever: park the message, move on.
-            log.exception("handler_failed_dead_lettered", attempt=attempts)
-            del owner.attempts[where]
-            assert isinstance(msg, KafkaMessage)
-            await owner.dead_letter(msg, f"handler failed {attempts} times: {exc!r}")
-            return None
+        except Exception:
+            delay = owner.backoff.next_delay()
+            log.exception("handler_failed", retry_in=delay)
+            await asyncio.sleep(delay)
+            raise
         owner.backoff.reset()
-        owner.attempts.pop(where, None)
         return result

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,8 +11,11 @@ from bureau.adapters.store import Store
 from bureau.domain.eligibility import DEFAULT_RULES, Rules
 from bureau.domain.scoring import DEFAULT_WEIGHTS, Weights
 from bureau.schemas.envelope import Envelope
+from bureau.schemas.identity import aggregate_id
+from bureau.service import batch as batches
 from bureau.service.collaboration import Lectures, Research
 from bureau.service.context import Barrier, Context, no_barrier
+from bureau.service.documents import Kind
 from bureau.service.offers import OfferBooks
 from bureau.service.organisations import Organisations
 from bureau.service.pipeline import Pipeline, Plain, Position, Publish, Sealer
@@ -37,6 +41,14 @@ APPLICATION_EVENTS = (
     "PlacementCompleted",
     "PlacementAllocated",
 )
+
+
+_AGGREGATES = (
+    dict.fromkeys(("StudentRegistered", "StudentProfileUpdated", "StudentErased"), Kind.STUDENTS)
+    | dict.fromkeys((*OFFER_EVENTS, *APPLICATION_EVENTS), Kind.OFFERS)
+    | {"OrganisationRegistered": Kind.ORGANISATIONS}
+)
+"""The aggregate each event type changes, keyed by its record key (read ahead per batch)."""
 
 
 @dataclass(kw_only=True)
@@ -104,7 +116,38 @@ class Exchange:
             rounds,
         )
         self.rooms = rooms
+        self.pipeline = ctx.pipeline
+
+    async def prefetch(self, events: Sequence[Envelope]) -> None:
+        """Read the students, offer books and organisations a batch changes, together."""
+        keys: dict[str, list[str]] = {}
+        for event in events:
+            if (kind := _AGGREGATES.get(event.event_type)) is not None:
+                keys.setdefault(kind, []).append(aggregate_id(event))
+        for kind, wanted in keys.items():
+            await self.pipeline.prefetch(kind, wanted)
 
     async def apply(self, event: Envelope, at: Position | None = None) -> None:
         """Apply one event (from ``at``, when it was consumed from Kafka)."""
         await self.rooms[event.event_type](event, at)
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[None]:
+        """Apply a poll batch: deliveries wait for its end and go out together.
+
+        On an exception nothing held is delivered: the batch is consumed again, and
+        each aggregate's last event finds its stored outbox and delivers it then.
+        """
+        token = batches.begin()
+        try:
+            yield
+            batch = batches.current()
+        finally:
+            batches.end(token)
+        assert batch is not None
+        await self.pipeline.insert_all(batch.inserts)
+        await self.pipeline.deliver_traced(batch.held)
+        if batch.rematches:
+            await self.barrier()  # every record published until now is in our tables
+            for rematch in batch.rematches:
+                await rematch()

@@ -10,6 +10,7 @@ from bureau.adapters.store import Document
 from bureau.schemas.envelope import Envelope
 from bureau.schemas.organisations import OrganisationRegisteredData
 from bureau.schemas.students import StudentProfile
+from bureau.service import batch as batches
 from bureau.service.documents import changelog
 from bureau.service.pipeline import Done, Pipeline, Result
 from bureau.service.suggestions import Matcher
@@ -32,6 +33,12 @@ class Context:
     tables: Tables
     matcher: Matcher
     barrier: Barrier = no_barrier
+    own_changes: int = 0
+    """Rows our own records changed in the tables (write-through); the rest are others'."""
+
+    def foreign(self) -> int:
+        """How many table changes so far came from other workers' records."""
+        return self.tables.changes - self.own_changes
 
     async def organisation(self, organisation_id: str) -> OrganisationRegisteredData | None:
         """An organisation's registration from the tables (waiting once for the log)."""
@@ -66,29 +73,47 @@ class Context:
             for entry in result.outbox:
                 if "table" in entry:
                     self.tables.apply(entry["table"], entry["key"], entry["value"])
-        return self.tables.changes - before
+        own = self.tables.changes - before
+        self.own_changes += own
+        return own
 
     async def matched(
         self, result: Result, mark: int, again: Callable[[], Sequence[Envelope]]
     ) -> None:
-        """After an applied change: tell what changes of others, read meanwhile, add.
+        """After an applied change: match once more if others' changes came meanwhile.
 
-        Suggestions are computed before the commit and sent from its outbox; another
-        worker's change may have been committed between that computation and our own
-        changelog record. Matching once more after our record is out closes that gap:
-        of two racing changes, the later one to pass ``barrier`` sees the other.
+        ``mark`` is ``foreign()`` from before the first matching. Another worker's
+        change may be committed while ours is; its record may reach our tables after we
+        matched. So after our own record is out, a barrier reads everything published
+        until then, and if others' changes arrived since ``mark`` we match again: of two
+        racing changes, the later one's barrier sees the earlier one's record. In a
+        batch, one barrier after the batch's delivery serves every event of it.
         """
-        own = self.absorb(result)
-        if not isinstance(result, Done) or self.tables.changes - own == mark:
+        self.absorb(result)
+        if not isinstance(result, Done):
             return
-        await self.barrier()
         # The outbox went out sealed; sealing is deterministic, so equal means sent.
         # (A parked event re-driven from the outbox rests sealed whole: it has no value.)
         sent = {e.get("value") for e in result.outbox if "topic" in e}
-        entries = await self.pipeline.sealer.seal(self.entries(again()))
-        await self.pipeline.publish_all(
-            [(e["topic"], e["key"], e["value"].encode()) for e in entries if e["value"] not in sent]
-        )
+
+        async def rematch() -> None:
+            if self.foreign() == mark:
+                return
+            entries = await self.pipeline.sealer.seal(self.entries(again()))
+            await self.pipeline.publish_all(
+                [
+                    (e["topic"], e["key"], e["value"].encode(), None)
+                    for e in entries
+                    if e["value"] not in sent
+                ]
+            )
+
+        batch = batches.current()
+        if batch is not None:
+            batch.rematches.append(rematch)
+        else:
+            await self.barrier()
+            await rematch()
 
     def entries(self, records: Sequence[Envelope]) -> list[Document]:
         """Outbox entries that send suggestions."""

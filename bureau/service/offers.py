@@ -37,8 +37,7 @@ class OfferBooks:
     async def on_offer_event(self, event: OfferEvent, at: Position | None = None) -> None:
         """Open, change or withdraw an offer; suggest students for an open one."""
         offer_id = event.data.offer_id
-        await self.ctx.barrier()  # every change committed before ours is in the tables
-        mark = self.ctx.tables.changes
+        mark = self.ctx.foreign()
         result = await self.ctx.pipeline.run(
             Kind.OFFERS,
             offer_id,

@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
+from opentelemetry import context as otel
 
 from bureau.adapters.store import Document, Store, Stored
 from bureau.domain.decisions import Applied, Parked, Rejected, check_same_body
 from bureau.domain.retention import PARKED_AT
 from bureau.schemas.envelope import Envelope
 from bureau.schemas.identity import aggregate_id, event_digest
+from bureau.service import batch as batches
 
 log = structlog.get_logger(__name__)
 
@@ -191,12 +193,19 @@ class Pipeline:
         ``redrive`` False drops the events parked on the aggregate instead of sending
         them again (an erased student's: they would be refused, and kept in the outbox).
         """
-        stored = await self.store.load(kind, key)
+        batch = batches.current()
+        if batch is not None and (kind, key) in batch.reads:
+            stored = batch.reads.pop((kind, key))  # read with the batch's others; ours now
+        else:
+            stored = await self.store.load(kind, key)
         if stored is not None and stored.state is not None and recognise(stored.seen, event, at):
             recent = stored.seen.get("recent") or [{"id": None}]
             last = recent[-1]["id"] == str(event.event_id)
-            if last:  # a crash may have come between the commit and the delivery
+            # A crash may have come between the commit and the delivery.
+            if last and batch is None:
                 await self.deliver(stored.outbox)
+            elif last and batch is not None and not batch.holds((kind, key)):
+                batch.hold((kind, key), stored.outbox)
             log.info("event_duplicate")
             return Duplicate(stored, last)
         decision = decide(stored)
@@ -207,6 +216,9 @@ class Pipeline:
             return Waiting(decision.waiting_for)
         parked = stored.parked if stored and redrive else ()
         outbox = await self.sealer.seal([*(follow(stored, decision) if follow else ()), *parked])
+        if batch is not None and batch.holds((kind, key)):
+            # Our commit replaces the outbox of this aggregate's held change: out first.
+            await self.deliver_traced(batch.take())
         await self.store.commit(
             kind,
             key,
@@ -216,7 +228,10 @@ class Pipeline:
             seen=remember(stored.seen if stored else {}, [event, *decision.emitted], at),
             outbox=outbox,
         )
-        await self.deliver(outbox)
+        if batch is None:
+            await self.deliver(outbox)
+        else:
+            batch.hold((kind, key), outbox)
         if stored is not None and stored.parked:
             log.info(
                 "parked_events_redriven" if redrive else "parked_events_dropped",
@@ -225,28 +240,101 @@ class Pipeline:
         log.info("event_applied", outcomes=len(decision.outcomes))
         return Done(decision, stored, tuple(outbox))
 
+    async def prefetch(self, kind: str, keys: Sequence[str]) -> None:
+        """Load the aggregates a batch's events will change, in one round trip.
+
+        Each is used by its first event only (``run`` takes it out); a stale one, changed
+        meanwhile by a write outside ``run``, fails the commit's version check and the
+        batch is applied again from fresh reads.
+        """
+        batch = batches.current()
+        wanted = sorted({k for k in keys if (kind, k) not in batch.reads}) if batch else []
+        if batch is None or not wanted:
+            return
+        found = await self.store.load_many(kind, wanted)
+        batch.reads.update(((kind, k), found.get(k)) for k in wanted)
+
+    async def read(self, kind: str, key: str) -> Stored | None:
+        """Load an aggregate that is read, not changed, by this event (once per batch)."""
+        batch = batches.current()
+        if batch is None:
+            return await self.store.load(kind, key)
+        if (kind, key) not in batch.reads:
+            batch.reads[(kind, key)] = await self.store.load(kind, key)
+        return batch.reads[(kind, key)]
+
+    def changed(self, kind: str, key: str) -> None:
+        """An aggregate was written outside ``run``: forget what ``read`` kept of it."""
+        if (batch := batches.current()) is not None:
+            batch.reads.pop((kind, key), None)
+
+    async def insert(self, view: str, key: str, doc: Document) -> None:
+        """Add to an append-only view; in a batch, with the batch's other inserts."""
+        batch = batches.current()
+        if batch is None:
+            await self.store.insert_view(view, key, doc)
+        else:
+            batch.inserts.append((view, key, doc))
+
+    async def write_inserts(self) -> None:
+        """Write the batch's held inserts now (one call per view)."""
+        batch = batches.current()
+        if batch is not None and batch.inserts:
+            await self.insert_all(batch.inserts)
+            batch.inserts = []
+
+    async def insert_all(self, inserts: Sequence[tuple[str, str, Document]]) -> None:
+        """Write ``inserts``, one ``insert_views`` call per view."""
+        views: dict[str, list[tuple[str, Document]]] = {}
+        for view, key, doc in inserts:
+            views.setdefault(view, []).append((key, doc))
+        for view, docs in views.items():
+            await self.store.insert_views(view, docs)
+
     async def deliver(self, outbox: Sequence[Document]) -> None:
         """Write the views, then publish the records (all in flight at once)."""
-        outbox = await self.sealer.unpark(outbox)
-        for entry in outbox:
+        now = otel.get_current()
+        await self.deliver_traced([(entry, now) for entry in outbox])
+
+    async def deliver_traced(self, outbox: Sequence[tuple[Document, otel.Context]]) -> None:
+        """``deliver``, each record sent in the trace of the event that made it."""
+        opened: list[tuple[Document, otel.Context]] = []
+        for entry, trace in outbox:
+            if "topic" in entry and "value" not in entry:  # a parked event, sealed whole
+                opened.extend((e, trace) for e in await self.sealer.unpark([entry]))
+            else:
+                opened.append((entry, trace))
+        outbox = opened
+        for entry, _ in outbox:
             if "view" in entry:
                 await self.store.put_view(entry["view"], entry["key"], entry["doc"])
         await self.publish_all(
             [
-                (e["topic"], e["key"], None if e["value"] is None else e["value"].encode())
-                for e in outbox
+                (e["topic"], e["key"], None if e["value"] is None else e["value"].encode(), trace)
+                for e, trace in outbox
                 if "topic" in e
             ]
         )
 
-    async def publish_all(self, records: Sequence[tuple[str, str, bytes | None]]) -> None:
+    async def publish_all(
+        self, records: Sequence[tuple[str, str, bytes | None, otel.Context | None]]
+    ) -> None:
         """Publish records in chunks, many in flight so the producer batches them."""
         # The producer keeps per-partition order for records sent in order; chunks bound
         # how much is in flight, so a large publish cannot time out on a slow machine.
         for start in range(0, len(records), 500):
-            await asyncio.gather(
-                *(self.publish(t, k.encode(), v) for t, k, v in records[start : start + 500])
-            )
+            await asyncio.gather(*(self._send(*record) for record in records[start : start + 500]))
+
+    async def _send(
+        self, topic: str, key: str, value: bytes | None, trace: otel.Context | None
+    ) -> None:
+        # Each send is a task of gather's: attaching here changes only this send's trace.
+        token = otel.attach(trace) if trace is not None else None
+        try:
+            await self.publish(topic, key.encode(), value)
+        finally:
+            if token is not None:
+                otel.detach(token)
 
     async def park(self, ref: str, event: Envelope, topic: str) -> None:
         """Keep ``event`` (from ``topic``) on the aggregate it waits for; then look again."""
@@ -254,6 +342,7 @@ class Pipeline:
         # When it started waiting (the event's own time: a redelivery parks the same entry)
         since = {PARKED_AT: event.occurred_at.isoformat(), "ref": ref}
         entry = await self.sealer.park(publish_entry(topic, aggregate_id(event), event) | since)
+        self.changed(f"{kind}s", key)
         await self.store.park(f"{kind}s", key, entry)
         log.info("event_parked", waiting_for=ref)
         # The reference may have arrived meanwhile, and its writer may not look again.

@@ -51,7 +51,7 @@ class Rounds:
         # A MatchingRoundRun read back is bureau's own record: nothing to apply.
 
     async def _round(self, round_id: str) -> Round | None:
-        return state_of(Round, await self.ctx.pipeline.store.load(Kind.ROUNDS, round_id))
+        return state_of(Round, await self.ctx.pipeline.read(Kind.ROUNDS, round_id))
 
     async def _open(self, event: MatchingRoundOpened, at: Position | None) -> None:
         follows = event.data.follows
@@ -110,11 +110,13 @@ class Rounds:
         # a redelivery finds its own entry there. The close takes each subject's latest.
         seq = f"{event.occurred_at.isoformat()}|{event.event_id}"
         doc = round_input(event.data.round_id, kind, subject, ranked, seq)
-        await self.ctx.pipeline.store.insert_view(View.ROUND_INPUTS, str(event.event_id), doc)
+        await self.ctx.pipeline.insert(View.ROUND_INPUTS, str(event.event_id), doc)
 
     async def _close(self, event: MatchingRoundClosed, at: Position | None) -> None:
         rid = event.data.round_id
         store = self.ctx.pipeline.store
+        await self.ctx.pipeline.write_inserts()  # inputs taken earlier in this batch
+        self.ctx.pipeline.changed(Kind.ROUNDS, rid)
         stored = await store.load(Kind.ROUNDS, rid)
         round_ = state_of(Round, stored)
         if stored is None or round_ is None:
@@ -150,8 +152,11 @@ class Rounds:
         # same allocation with the same event ids, which the offers' books deduplicate.
         applications, rounds = self.ctx.topics.applications, self.ctx.topics.rounds
         await self.ctx.pipeline.publish_all(
-            [(applications, p.data.offer_id, p.model_dump_json().encode()) for p in placements]
-            + [(rounds, rid, run.model_dump_json().encode())]
+            [
+                (applications, p.data.offer_id, p.model_dump_json().encode(), None)
+                for p in placements
+            ]
+            + [(rounds, rid, run.model_dump_json().encode(), None)]
         )
         await store.commit(
             Kind.ROUNDS,

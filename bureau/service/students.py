@@ -137,8 +137,7 @@ class Students:
                 *self.ctx.entries(suggestions(stored, version, now)),
             ]
 
-        await self.ctx.barrier()  # every change committed before ours is in the tables
-        mark = self.ctx.tables.changes
+        mark = self.ctx.foreign()
         result = await self.ctx.pipeline.run(
             Kind.STUDENTS,
             student_id,

@@ -134,6 +134,12 @@ async def test_a_handler_bug_is_retried_then_dead_lettered(
         raise KeyError("bug")
 
     monkeypatch.setattr(harness.store, "load", broken)
+
+    async def broken_ahead(*_: object) -> None:
+        raise KeyError("bug")
+
+    # A batch reads ahead too; that failing alone must not hold the record back.
+    monkeypatch.setattr(harness.store, "load_many", broken_ahead)
     body = json.dumps(events.offer("o-bug")).encode()
     # The in-memory broker does not re-deliver a nacked message; each publish here
     # stands for one re-delivery of the same record (same topic, partition, offset).

@@ -273,6 +273,21 @@ async def test_no_event_reads_a_collection_and_each_costs_two_round_trips(world:
     assert world.log.events(TOPICS.matches), "they match"
 
 
+async def test_in_a_batch_the_reads_go_together_and_each_event_costs_one_write(
+    world: World,
+) -> None:
+    """A poll batch of students and offers: one read per kind, one commit per event."""
+    students = [events.student(f"s-{i}", skills=("linux",)) for i in range(40)]
+    offers = [events.offer(f"o-{i}", skills=("linux",)) for i in range(10)]
+    parsed = [_parse(raw) for raw in (*students, *offers)]
+    async with world.exchange.batch():
+        await world.exchange.prefetch(parsed)
+        for event in parsed:
+            await world.exchange.apply(event)
+    assert world.store.calls == {"load_many": 2, "commit": 50}
+    assert world.log.events(TOPICS.matches), "they match"
+
+
 async def test_the_counting_store_sees_a_query_on_the_event_path() -> None:
     """Control: the checker above would fail if a handler scanned a collection."""
     store = CountingStore(InMemoryStore(), allow=frozenset())
@@ -287,3 +302,44 @@ async def test_a_reused_event_id_with_another_body_is_refused(world: World) -> N
     other = {**events.student("s-1", skills=("excel",)), "event_id": first["event_id"]}
     with pytest.raises(RejectedEventError, match="applied before with a different body"):
         await world.send(other)
+
+
+async def test_a_rounds_inputs_in_one_batch_cost_one_read_and_one_write(world: World) -> None:
+    """A poll batch of preferences: the round read once, the inputs inserted together,
+    and a close in the same batch sees them all."""
+    students = [events.student(f"s-{i}") for i in range(20)]
+    await world.send(
+        events.organisation("coord", "coordinator"),
+        *students,
+        events.offer("o-1", capacity=5),
+        _round(
+            "MatchingRoundOpened", "coord", round_id="r1", coordinator_id="coord", offer_ids=["o-1"]
+        ),
+    )
+    world.store.calls.clear()
+    ids = [s["data"]["student_id"] for s in students]
+    async with world.exchange.batch():
+        await world.send(
+            *(
+                _round(
+                    "PreferencesSubmitted",
+                    "roc-amsterdam",
+                    round_id="r1",
+                    student_id=s,
+                    offer_ids=["o-1"],
+                )
+                for s in ids
+            )
+        )
+        assert world.store.calls == {"load": 1}  # nothing written before the batch's end
+        await world.send(
+            _round(
+                "ApplicantsRanked", "acme-security", round_id="r1", offer_id="o-1", student_ids=ids
+            ),
+            _round("MatchingRoundClosed", "coord", round_id="r1"),
+        )
+    assert world.store.calls["insert_views"] == 1
+    assert "insert_view" not in world.store.calls
+    await world.redrive()
+    placed = sorted(d["student_id"] for d in world.memory["placements"].values())
+    assert placed == sorted(ids[:5])  # the company's first five: every input was seen

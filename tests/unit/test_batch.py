@@ -1,0 +1,128 @@
+"""Poll batches: deliveries at the batch's end, nothing lost when it is abandoned."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bureau.adapters.memory import InMemoryStore
+from bureau.schemas import offer_event, student_event
+from bureau.service import Exchange, Position
+from bureau.service import batch as batches
+from bureau.service.documents import changelog
+from bureau.topics import Table, Topics
+from tests.support import events
+
+TOPICS = Topics()
+
+
+class Log:
+    """bureau's publisher, writing down every record."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, bytes, bytes | None]] = []
+
+    async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
+        self.records.append((topic, key, value))
+
+    def versions(self, student_id: str) -> list[int]:
+        """The versions of ``student_id``'s changelog records, in publishing order."""
+        return [
+            json.loads(v)["v"]
+            for t, k, v in self.records
+            if t == TOPICS.state(Table.STUDENTS) and k == student_id.encode() and v
+        ]
+
+
+class CrashError(Exception):
+    """The worker dies in the middle of a batch."""
+
+
+def _exchange(log: Log, store: InMemoryStore, **kwargs: Any) -> Exchange:
+    return Exchange(store=store, publish=log, topics=TOPICS, **kwargs)
+
+
+async def _two_versions_then_crash(exchange: Exchange) -> list[Any]:
+    first = student_event.validate_python(events.student("s-1"))
+    second = student_event.validate_python(
+        events.student("s-1", skills=("python",), event_type="StudentProfileUpdated")
+    )
+
+    async def crashing() -> None:
+        async with exchange.batch():
+            await exchange.apply(first, Position(TOPICS.students, 0, 0))
+            await exchange.apply(second, Position(TOPICS.students, 0, 1))
+            raise CrashError  # after both commits, before the batch's delivery
+
+    with pytest.raises(CrashError):
+        await crashing()
+    return [first, second]
+
+
+@pytest.fixture
+def held_overwritten(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Control: a second change of an aggregate does not deliver the held first."""
+    monkeypatch.setattr(batches.Batch, "holds", lambda self, aggregate: False)
+
+
+@pytest.mark.parametrize("control", [False, True], ids=["batch", "control-overwrites-held"])
+async def test_an_abandoned_batch_delivers_everything_on_its_redelivery(
+    control: bool, request: pytest.FixtureRequest
+) -> None:
+    if control:
+        request.getfixturevalue("held_overwritten")
+    log, store = Log(), InMemoryStore()
+    exchange = _exchange(log, store)
+    redelivered = await _two_versions_then_crash(exchange)
+
+    # The batch is consumed again (its offsets were never committed).
+    async with exchange.batch():
+        for offset, event in enumerate(redelivered):
+            await exchange.apply(event, Position(TOPICS.students, 0, offset))
+
+    # Every committed change reached the changelog; the control loses the first one.
+    assert set(log.versions("s-1")) == ({2} if control else {1, 2})
+
+
+async def test_one_barrier_per_batch_after_its_records_are_out() -> None:
+    log, store = Log(), InMemoryStore()
+    seen_at_barrier: list[int] = []
+
+    async def barrier() -> None:
+        seen_at_barrier.append(len(log.records))
+
+    exchange = _exchange(log, store, barrier=barrier)
+    async with exchange.batch():
+        for n in range(5):
+            await exchange.apply(student_event.validate_python(events.student(f"s-{n}")))
+        await exchange.apply(offer_event.validate_python(events.offer("o-1")))
+    assert seen_at_barrier == [len(log.records)]
+
+    # Without a batch, each applied student or offer waits for the log on its own.
+    await exchange.apply(student_event.validate_python(events.student("s-9")))
+    await exchange.apply(offer_event.validate_python(events.offer("o-2")))
+    assert len(seen_at_barrier) == 3
+
+
+@pytest.mark.parametrize("foreign", [True, False], ids=["raced", "control-alone"])
+async def test_a_change_of_another_worker_read_at_the_barrier_is_matched(foreign: bool) -> None:
+    """Another worker registered s-9 while we opened o-1: the batch's barrier reads it."""
+    log, store = Log(), InMemoryStore()
+    exchange: Exchange
+
+    async def barrier() -> None:
+        if foreign:  # the follower applies the other worker's record now
+            profile = events.student("s-9", skills=("linux",))["data"]
+            value = changelog(Table.STUDENTS, 1, events.T0, {"profile": profile})
+            assert value is not None
+            exchange.tables.apply(Table.STUDENTS, "s-9", value)
+
+    exchange = _exchange(log, store, barrier=barrier)
+    async with exchange.batch():
+        await exchange.apply(offer_event.validate_python(events.offer("o-1")))
+    suggested = [
+        json.loads(v)["data"]["student_id"] for t, _, v in log.records if t == TOPICS.matches and v
+    ]
+    assert suggested == (["s-9"] if foreign else [])
