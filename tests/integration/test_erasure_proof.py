@@ -27,6 +27,7 @@ from bureau.privacy.keys import MongoKeyStore
 from bureau.privacy.topics import students_topic_config
 from bureau.replay import replay
 from bureau.schemas.outcomes import PlacementStatus as S
+from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 from bureau.topics import Table, dlq
 from tests.support import events
@@ -65,7 +66,13 @@ async def _fast_compaction(settings: Settings) -> None:
         "delete.retention.ms": "1000",
     }
     names = [t.students, t.state(Table.STUDENTS)]
-    await ensure_topics(settings.kafka_bootstrap, names, 1, dict.fromkeys(names, fast))
+    await ensure_topics(
+        settings.kafka_bootstrap,
+        names,
+        1,
+        dict.fromkeys(names, fast),
+        **aiokafka_security(settings),
+    )
 
 
 async def _drive(p: Partners) -> None:

@@ -26,16 +26,17 @@ from bureau.privacy.topics import (
     retention_configs,
     students_topic_config,
 )
+from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
 from tests.support import events
 from tests.support.erasure_proof import Finding, erasure_proof
-from tests.support.kafka import eventually, produce, read_all
+from tests.support.kafka import admin_security, eventually, produce, read_all
 
 
 async def tombstone(bootstrap: str, topic: str, key: bytes) -> None:
     """Send a record with no value: what erasure writes on the students topic."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **admin_security())
     await producer.start()
     try:
         await producer.send_and_wait(topic, None, key=key)
@@ -71,15 +72,25 @@ async def test_the_students_topic_is_created_compacting_and_an_old_one_is_report
 ) -> None:
     topics = Topics.from_settings(settings)
     wanted = retention_configs(settings)
-    await ensure_topics(settings.kafka_bootstrap, list(wanted), 1, wanted)
-    assert await config_drift(settings.kafka_bootstrap, wanted) == []
+    await ensure_topics(
+        settings.kafka_bootstrap, list(wanted), 1, wanted, **aiokafka_security(settings)
+    )
+    assert await config_drift(settings.kafka_bootstrap, wanted, **aiokafka_security(settings)) == []
 
     old = Settings(topic_prefix=settings.topic_prefix + "old.")
     old_students = Topics.from_settings(old).students
     await ensure_topics(
-        settings.kafka_bootstrap, [old_students], 1, {old_students: {"cleanup.policy": "compact"}}
+        settings.kafka_bootstrap,
+        [old_students],
+        1,
+        {old_students: {"cleanup.policy": "compact"}},
+        **aiokafka_security(settings),
     )
-    drifted = await config_drift(settings.kafka_bootstrap, {old_students: wanted[topics.students]})
+    drifted = await config_drift(
+        settings.kafka_bootstrap,
+        {old_students: wanted[topics.students]},
+        **aiokafka_security(settings),
+    )
     with structlog.testing.capture_logs() as logs:
         assert await report_drift(settings) == []
     assert not [e for e in logs if e["event"] == "topic_config_drift"]
@@ -165,7 +176,11 @@ async def test_an_erased_profile_leaves_the_compacted_log_and_not_the_old_config
     }
     fast, old = f"{settings.topic_prefix}fast.students", f"{settings.topic_prefix}old.students"
     await ensure_topics(
-        settings.kafka_bootstrap, [fast, old], 1, {fast: bound, old: {"cleanup.policy": "compact"}}
+        settings.kafka_bootstrap,
+        [fast, old],
+        1,
+        {fast: bound, old: {"cleanup.policy": "compact"}},
+        **aiokafka_security(settings),
     )
     profile = json.dumps(events.student("s-gone", skills=("quokka-forensics",))).encode()
     for topic in (fast, old):
@@ -189,11 +204,19 @@ async def test_a_schools_outcome_topic_gets_its_retention_and_a_drifted_one_is_r
 ) -> None:
     topics = Topics.from_settings(settings)
     wanted = retention_configs(settings)
-    await ensure_topics(settings.kafka_bootstrap, list(wanted), 1, wanted)
-    made = TopicMaker(settings.kafka_bootstrap, config_of=lambda t: party_topic_config(settings, t))
+    await ensure_topics(
+        settings.kafka_bootstrap, list(wanted), 1, wanted, **aiokafka_security(settings)
+    )
+    made = TopicMaker(
+        settings.kafka_bootstrap,
+        config_of=lambda t: party_topic_config(settings, t),
+        client=aiokafka_security(settings),
+    )
     await made(topics.outcomes("roc-amsterdam"))
     # control: made before outcome topics had a retention of their own
-    await ensure_topics(settings.kafka_bootstrap, [topics.outcomes("roc-old")], 1)
+    await ensure_topics(
+        settings.kafka_bootstrap, [topics.outcomes("roc-old")], 1, **aiokafka_security(settings)
+    )
     with structlog.testing.capture_logs() as logs:
         drifted = await report_drift(settings)
     assert {(d.topic, d.name) for d in drifted} == {(topics.outcomes("roc-old"), "retention.ms")}

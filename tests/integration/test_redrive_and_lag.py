@@ -99,7 +99,12 @@ async def test_redrive_opens_sealed_dead_letters_and_drops_an_erased_students(
     settings: Settings,
 ) -> None:
     t = Topics.from_settings(settings)
-    await ensure_topics(settings.kafka_bootstrap, [t.students, dlq(t.students)], 1)
+    await ensure_topics(
+        settings.kafka_bootstrap,
+        [t.students, dlq(t.students)],
+        1,
+        **aiokafka_security(settings),
+    )
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
     keys = MongoKeyStore(client[settings.mongo_db])
     try:

@@ -20,6 +20,8 @@ from pymongo import AsyncMongoClient
 
 from bureau.app import create_app
 from bureau.handlers.dead_letter import REASON
+from bureau.privacy.dead_letters import open_dead_letter
+from bureau.privacy.keys import MongoKeyStore
 from bureau.schemas.envelope import BUREAU
 from bureau.security import partners
 from bureau.security.partner_client import PartnerClient
@@ -255,14 +257,21 @@ async def _reasons(settings: Settings, forgeries: list[Forgery]) -> dict[bytes, 
     """The DLQ reason of each forged record, found by its bytes."""
     wanted = {f.value for f in forgeries}
     found: dict[bytes, str] = {}
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
+    # Dead letters about a student rest sealed under their key: opened as bureau would.
+    keys = MongoKeyStore(client[settings.mongo_db])
 
     async def arrived() -> bool:
         found.clear()
         for topic in sorted({f.topic for f in forgeries}):
             for r in await read_all(settings.kafka_bootstrap, dlq(topic)):
-                if r.value in wanted:
-                    found[r.value] = dict(r.headers)[REASON].decode()
+                value = await open_dead_letter(r.value, keys) if r.value else r.value
+                if value in wanted:
+                    found[value] = dict(r.headers)[REASON].decode()
         return len(found) == len(wanted)
 
-    await eventually(arrived, within=300, what="forged records dead-lettered")
+    try:
+        await eventually(arrived, within=300, what="forged records dead-lettered")
+    finally:
+        await client.close()
     return found

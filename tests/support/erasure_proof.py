@@ -19,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from bureau.privacy.crypto import TOKEN, DataKey, TamperedTokenError, open_sealed
 from bureau.privacy.keys import KeyListing
-from tests.support.kafka import read_all
+from tests.support.kafka import admin_security, read_all
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def scan_documents(
 
 async def topics_under(bootstrap: str, prefix: str) -> list[str]:
     """Every topic whose name starts with ``prefix`` (Kafka's internal ones left out)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **admin_security())
     await admin.start()
     try:
         names = await admin.list_topics()

@@ -16,7 +16,7 @@ from bureau.settings import Settings
 from tests.support import signing
 
 
-def _security() -> dict[str, Any]:
+def admin_security() -> dict[str, Any]:
     """The admin's client kwargs from ``BUREAU_KAFKA_*`` (these helpers observe everything)."""
     return aiokafka_security(Settings(), admin=True)
 
@@ -38,7 +38,7 @@ async def produce(bootstrap: str, topic: str, messages: Iterable[tuple[bytes, by
     settings = signing.settings_for(bootstrap, topic)
     await signing.enrol_async(settings, (value for _, value in pairs))
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **_security()
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **admin_security()
     )
     await producer.start()
     try:
@@ -56,7 +56,7 @@ def as_json(events: Iterable[dict[str, Any]], key_field: str) -> list[tuple[byte
 
 async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
     """Return the log-end offset of each partition of ``topic``."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **_security())
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **admin_security())
     await admin.start()
     try:
         [described] = await admin.describe_topics([topic])
@@ -65,7 +65,7 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[TopicPartition, int]:
     parts = [TopicPartition(topic, p["partition"]) for p in described.get("partitions", [])]
     if not parts:
         return {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **_security())
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, **admin_security())
     await consumer.start()
     try:
         return dict(await consumer.end_offsets(parts))
@@ -81,7 +81,7 @@ async def read_all(bootstrap: str, topic: str) -> list[Any]:
     if not wanted:
         return records
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, **_security()
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **admin_security()
     )
     await consumer.start()
     try:
@@ -101,7 +101,7 @@ async def read_all(bootstrap: str, topic: str) -> list[Any]:
 
 async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int]:
     """Return the offsets ``group`` has committed."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **_security())
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **admin_security())
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(group)
