@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 MIN_GROUP = 10
@@ -23,6 +23,7 @@ class OfferFacts:
     offer_id: str
     region: str
     themes: frozenset[str]
+    levels: frozenset[str]
     capacity: int
     filled: int
 
@@ -69,35 +70,12 @@ def compute(
     students: Iterable[StudentFacts],
     placements: Iterable[PlacementFacts],
 ) -> list[Row]:
-    """Compute every group's row, sorted by dimension and value."""
+    """Compute every group's row, sorted by dimension and value.
+
+    A level row carries both its students' figures and the places of the offers open to
+    that level (0 where none is), so every level has one row and one key on the feed.
+    """
     offers, students, placements = list(offers), list(students), list(placements)
-    rows = [*_offer_rows(offers), *_student_rows(students, placements)]
-    return sorted(rows, key=lambda r: (r.dimension, r.value))
-
-
-def _offer_rows(offers: list[OfferFacts]) -> list[Row]:
-    groups: dict[tuple[str, str], list[OfferFacts]] = defaultdict(list)
-    for o in offers:
-        groups[("region", o.region)].append(o)
-        for theme in o.themes:
-            groups[("theme", theme)].append(o)
-    rows = []
-    for (dimension, value), members in groups.items():
-        offered = sum(o.capacity for o in members)
-        filled = sum(o.filled for o in members)
-        rows.append(
-            Row(
-                dimension=dimension,
-                value=value,
-                places_offered=offered,
-                places_filled=filled,
-                placement_rate=_ratio(filled, offered),
-            )
-        )
-    return rows
-
-
-def _student_rows(students: list[StudentFacts], placements: list[PlacementFacts]) -> list[Row]:
     first: dict[str, PlacementFacts] = {}
     for p in sorted(placements, key=lambda p: p.decided_at):
         first.setdefault(p.student_id, p)
@@ -105,29 +83,64 @@ def _student_rows(students: list[StudentFacts], placements: list[PlacementFacts]
     for s in students:
         groups[("level", s.level)].append(s)
         groups[("school", s.school_id)].append(s)
-    rows = []
-    for (dimension, value), members in groups.items():
-        placed = [s for s in members if s.student_id in first]
-        days = [
-            (first[s.student_id].decided_at - first[s.student_id].submitted_at).total_seconds()
-            / 86400
-            for s in placed
-        ]
-        rows.append(
-            Row(
-                dimension=dimension,
-                value=value,
-                students=len(members),
-                students_placed=len(placed),
-                placement_rate=_ratio(len(placed), len(members)),
-                median_days_to_placement=round(statistics.median(days), 1) if days else None,
-                continued_mbo_to_hbo=sum(
-                    1 for s in members if s.levels_seen & MBO and "hbo" in s.levels_seen
-                ),
-                female_share_of_placed=_female_share(placed),
-            )
+    # A level that has places but no students still gets its row (its student figures
+    # then fall under the suppression of groups under MIN_GROUP).
+    for o in offers:
+        for level in o.levels:
+            groups.setdefault(("level", level), [])
+    rows = {key: _student_row(*key, members, first) for key, members in groups.items()}
+    places = _places(offers)
+    for key, row in rows.items():
+        if row.dimension == "level":
+            offered, filled = places.pop(key, (0, 0))
+            # The level row's placement rate stays the students' one (placed / students).
+            rows[key] = replace(row, places_offered=offered, places_filled=filled)
+    for (dimension, value), (offered, filled) in places.items():
+        rows[dimension, value] = Row(
+            dimension=dimension,
+            value=value,
+            places_offered=offered,
+            places_filled=filled,
+            placement_rate=_ratio(filled, offered),
         )
-    return rows
+    return sorted(rows.values(), key=lambda r: (r.dimension, r.value))
+
+
+def _places(offers: list[OfferFacts]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(offered, filled) per region, theme and level; an offer counts in each of its groups."""
+    totals: dict[tuple[str, str], tuple[int, int]] = {}
+    for o in offers:
+        keys = [
+            ("region", o.region),
+            *(("theme", t) for t in o.themes),
+            *(("level", v) for v in o.levels),
+        ]
+        for key in keys:
+            offered, filled = totals.get(key, (0, 0))
+            totals[key] = (offered + o.capacity, filled + o.filled)
+    return totals
+
+
+def _student_row(
+    dimension: str, value: str, members: list[StudentFacts], first: dict[str, PlacementFacts]
+) -> Row:
+    placed = [s for s in members if s.student_id in first]
+    days = [
+        (first[s.student_id].decided_at - first[s.student_id].submitted_at).total_seconds() / 86400
+        for s in placed
+    ]
+    return Row(
+        dimension=dimension,
+        value=value,
+        students=len(members),
+        students_placed=len(placed),
+        placement_rate=_ratio(len(placed), len(members)),
+        median_days_to_placement=round(statistics.median(days), 1) if days else None,
+        continued_mbo_to_hbo=sum(
+            1 for s in members if s.levels_seen & MBO and "hbo" in s.levels_seen
+        ),
+        female_share_of_placed=_female_share(placed),
+    )
 
 
 def _female_share(placed: list[StudentFacts]) -> float | None:

@@ -40,6 +40,7 @@ class Queries:
                 offer_id=d["_id"],
                 region=d["region"],
                 themes=frozenset(d["themes"]),
+                levels=frozenset(d["levels"]),
                 capacity=d["places"],
                 filled=d["filled"],
             )

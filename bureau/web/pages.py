@@ -50,6 +50,11 @@ def overview(rows: Sequence[PublicRow]) -> dict[str, Any]:
     return {
         "figures": [
             _places("Places per theme", by.get("theme", [])),
+            _places(
+                "Places per level",
+                by.get("level", []),
+                " An offer open to several levels counts under each.",
+            ),
             _places("Places per region (postcode area)", by.get("region", [])),
             _rate("Placement rate per school", by.get("school", [])),
             _rate("Placement rate per level", by.get("level", [])),
@@ -97,7 +102,7 @@ def _cell(r: PublicRow, figure: str, fmt: Callable[[float], str]) -> Cell:
     return Cell(fmt(value), str(value), figure)
 
 
-def _places(title: str, rows: Sequence[PublicRow]) -> Figure:
+def _places(title: str, rows: Sequence[PublicRow], note: str = "") -> Figure:
     bars = [
         Bar(
             r.row.value,
@@ -111,7 +116,7 @@ def _places(title: str, rows: Sequence[PublicRow]) -> Figure:
     ]
     return Figure(
         title,
-        "Filled places (dark) of the places offered; the rest is not filled yet.",
+        "Filled places (dark) of the places offered; the rest is not filled yet." + note,
         bar_chart(title, bars),
         ("offered", "filled", "not filled"),
         tuple(

@@ -64,6 +64,10 @@ async def test_the_overview_shows_the_projected_statistics(
     assert shown[("level:mbo-4", "female_share_of_placed")] == "40.0 %"
     assert shown[("level:hbo", "female_share_of_placed")] == "suppressed"
     assert shown[("school:hva", "continued_mbo_to_hbo")] == "1"
+    # Places per level are charted too (each cell checked against the projections above).
+    assert {k for k, f in shown if f == "places_open"} >= {
+        k for k in expected if k.startswith("level:")
+    }
 
 
 async def test_a_new_offer_appears_without_a_reload(

@@ -58,6 +58,8 @@ ROWS = [
     Row(
         dimension="level",
         value="mbo-4",
+        places_offered=10,
+        places_filled=4,
         students=40,
         students_placed=20,
         placement_rate=0.5,
@@ -156,6 +158,24 @@ def test_figures_of_groups_under_ten_students_are_suppressed() -> None:
     assert rows["theme:cloud"].suppressed == ()
 
 
+def test_a_small_levels_places_are_published_and_its_student_figures_withheld() -> None:
+    row = Row(
+        dimension="level",
+        value="wo",
+        places_offered=5,
+        places_filled=1,
+        students=2,
+        students_placed=1,
+        placement_rate=0.5,
+    )
+    [small] = public([row])
+    # Places are facts about offers, not students: published like a theme's.
+    assert (small.row.places_offered, small.row.places_filled) == (5, 1)
+    assert not small.is_suppressed("places_offered")
+    assert small.row.students_placed is None
+    assert small.is_suppressed("placement_rate")
+
+
 def test_the_csv_says_suppressed_where_a_figure_is_withheld_and_nothing_where_none_applies() -> (
     None
 ):
@@ -227,7 +247,13 @@ async def test_the_overview_shows_each_figure_and_suppressed_cells(
     )
     assert 'data-figure="placement_rate" data-value="0.5">50.0 %' in page
     assert 'data-figure="female_share_of_placed" data-value="0.45">45.0 %' in page
-    assert page.count("<svg") == 7
+    assert page.count("<svg") == 8
+    # Places per level: open and filled beside the level's student figures.
+    level = page.split('id="places-per-level"')[1].split("</section>")[0]
+    assert '<tr data-key="level:mbo-4">' in level
+    assert 'data-figure="places_offered" data-value="10">10' in level
+    assert 'data-figure="places_filled" data-value="4">4' in level
+    assert 'data-figure="places_open" data-value="6">6' in level
 
 
 async def test_open_data_is_served_as_json_and_csv(client: httpx.AsyncClient) -> None:
