@@ -26,7 +26,6 @@ from bureau.privacy.topics import (
     retention_configs,
     students_topic_config,
 )
-from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 from bureau.topics import Topics, dlq
 from tests.support import events
@@ -72,10 +71,8 @@ async def test_the_students_topic_is_created_compacting_and_an_old_one_is_report
 ) -> None:
     topics = Topics.from_settings(settings)
     wanted = retention_configs(settings)
-    await ensure_topics(
-        settings.kafka_bootstrap, list(wanted), 1, wanted, **aiokafka_security(settings)
-    )
-    assert await config_drift(settings.kafka_bootstrap, wanted, **aiokafka_security(settings)) == []
+    await ensure_topics(settings.kafka_bootstrap, list(wanted), 1, wanted, **admin_security())
+    assert await config_drift(settings.kafka_bootstrap, wanted, **admin_security()) == []
 
     old = Settings(topic_prefix=settings.topic_prefix + "old.")
     old_students = Topics.from_settings(old).students
@@ -84,12 +81,12 @@ async def test_the_students_topic_is_created_compacting_and_an_old_one_is_report
         [old_students],
         1,
         {old_students: {"cleanup.policy": "compact"}},
-        **aiokafka_security(settings),
+        **admin_security(),
     )
     drifted = await config_drift(
         settings.kafka_bootstrap,
         {old_students: wanted[topics.students]},
-        **aiokafka_security(settings),
+        **admin_security(),
     )
     with structlog.testing.capture_logs() as logs:
         assert await report_drift(settings) == []
@@ -109,6 +106,8 @@ async def test_the_proof_reads_every_topic_and_collection_and_opens_live_tokens_
     key = await keys.get_or_create("st-1")
     topic = Topics.from_settings(settings).students
     sealed = json.dumps({"sealed": seal(key, {"skills": ["quokka-forensics"]})}).encode()
+    # A secured broker creates no topic on first use.
+    await ensure_topics(settings.kafka_bootstrap, [topic, dlq(topic)], 1, **admin_security())
     await produce(settings.kafka_bootstrap, topic, [(b"st-1", sealed)])
     await produce(settings.kafka_bootstrap, dlq(topic), [(b"st-1", b'{"r": "zeppelin-xq"}')])
     await db["views"].insert_one({"_id": "v", "sealed": seal(key, "hums-while-soldering")})
@@ -180,7 +179,7 @@ async def test_an_erased_profile_leaves_the_compacted_log_and_not_the_old_config
         [fast, old],
         1,
         {fast: bound, old: {"cleanup.policy": "compact"}},
-        **aiokafka_security(settings),
+        **admin_security(),
     )
     profile = json.dumps(events.student("s-gone", skills=("quokka-forensics",))).encode()
     for topic in (fast, old):
@@ -204,18 +203,16 @@ async def test_a_schools_outcome_topic_gets_its_retention_and_a_drifted_one_is_r
 ) -> None:
     topics = Topics.from_settings(settings)
     wanted = retention_configs(settings)
-    await ensure_topics(
-        settings.kafka_bootstrap, list(wanted), 1, wanted, **aiokafka_security(settings)
-    )
+    await ensure_topics(settings.kafka_bootstrap, list(wanted), 1, wanted, **admin_security())
     made = TopicMaker(
         settings.kafka_bootstrap,
         config_of=lambda t: party_topic_config(settings, t),
-        client=aiokafka_security(settings),
+        client=admin_security(),
     )
     await made(topics.outcomes("roc-amsterdam"))
     # control: made before outcome topics had a retention of their own
     await ensure_topics(
-        settings.kafka_bootstrap, [topics.outcomes("roc-old")], 1, **aiokafka_security(settings)
+        settings.kafka_bootstrap, [topics.outcomes("roc-old")], 1, **admin_security()
     )
     with structlog.testing.capture_logs() as logs:
         drifted = await report_drift(settings)
