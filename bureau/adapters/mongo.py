@@ -119,9 +119,18 @@ class MongoStore:
 
     async def unpark(self, kind: str, key: str, entry: Document) -> None:
         """Take one parked ``entry`` off ``kind``/``key`` (it expired); moves the version."""
-        await self.db[kind].update_one(
-            {"_id": key, "parked": entry}, {"$pull": {"parked": entry}, "$inc": {"version": 1}}
-        )
+        # Read, then write if the version is still the one read (FerretDB has no $pull of
+        # a document); a park in between moves the version: read again.
+        while (doc := await self.db[kind].find_one({"_id": key})) is not None:
+            parked = doc.get("parked") or []
+            if entry not in parked:
+                return
+            done = await self.db[kind].update_one(
+                {"_id": key, "version": doc.get("version", 0)},
+                {"$set": {"parked": [e for e in parked if e != entry]}, "$inc": {"version": 1}},
+            )
+            if done.matched_count:
+                return
 
     async def put_view(self, view: str, key: str, doc: Document | None) -> None:
         """Replace (or with None delete) one document of a derived view."""
