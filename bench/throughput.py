@@ -36,6 +36,7 @@ from pymongo import AsyncMongoClient, ReplaceOne
 
 from bench import events
 from bench.round_store import infrastructure
+from bureau import partners
 from bureau.adapters.changelog import TableFollower
 from bureau.adapters.counting import CountingStore
 from bureau.adapters.kafka import ensure_topics
@@ -415,7 +416,13 @@ async def _round(bootstrap: str, url: str, students: int, offers: int) -> tuple[
                 )
             )
     closing = events.envelope("MatchingRoundClosed", "coordinator", {"round_id": rid})
+    # The round's opener must be a registered coordinator.
+    coordinator = partners.organisation("coordinator", "coordinator")
+    await _produce(
+        bootstrap, topics.organisations, [(b"coordinator", json.dumps(coordinator).encode())]
+    )
     async with _worker(settings, store):
+        await _drained(bootstrap, topics.group(Purpose.ORGANISATIONS), [topics.organisations])
         await _drained(bootstrap, topics.group(Purpose.STUDENTS), [topics.students])
         await _drained(bootstrap, topics.group(Purpose.OFFER_BOOK), [topics.offers])
         start = time.perf_counter()
@@ -427,8 +434,9 @@ async def _round(bootstrap: str, url: str, students: int, offers: int) -> tuple[
         await _produce(bootstrap, topics.rounds, [(rid.encode(), json.dumps(closing).encode())])
         await _drained(bootstrap, topics.group(Purpose.ROUNDS), [topics.rounds])
         total = time.perf_counter() - start
-    [doc] = await store.get_many("rounds", [rid])
-    placed = doc["state"]["run"]["placed"] if doc["state"].get("run") else -1
+    found = await store.get_many("rounds", [rid])
+    run = found[0]["state"].get("run") if found else None
+    placed = run["placed"] if run else -1  # -1: the round did not close
     await store.db.client.drop_database(settings.mongo_db)
     await store.close()
     return ingest, total, placed
