@@ -304,9 +304,15 @@ async def _latency(
     await _produce(
         bootstrap, topics.students, events.encode(events.students(students), "student_id")
     )
+    offers = events.offers(int(rate * seconds))
+    # Onboarding (`bureau partners add`) creates each party's topics; a party's first
+    # suggestion must not wait for Kafka to create one (about a second each).
+    parties = {o["data"]["company_id"] for o in offers} | {
+        s["data"]["school_id"] for s in events.students(students)
+    }
+    await ensure_topics(bootstrap, [topics.suggestions(p) for p in sorted(parties)], 1)
     async with _worker(settings, InMemoryStore()):
         await _drained(bootstrap, topics.group(Purpose.STUDENTS), [topics.students])
-        offers = events.offers(int(rate * seconds))
         reader = AIOKafkaConsumer(
             topics.matches, bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None
         )
