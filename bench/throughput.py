@@ -36,6 +36,7 @@ from pymongo import AsyncMongoClient, ReplaceOne
 
 from bench import events
 from bench.round_store import infrastructure
+from bureau import partners
 from bureau.adapters.changelog import TableFollower
 from bureau.adapters.counting import CountingStore
 from bureau.adapters.kafka import ensure_topics
@@ -303,9 +304,15 @@ async def _latency(
     await _produce(
         bootstrap, topics.students, events.encode(events.students(students), "student_id")
     )
+    offers = events.offers(int(rate * seconds))
+    # Onboarding (`bureau partners add`) creates each party's topics; a party's first
+    # suggestion must not wait for Kafka to create one (about a second each).
+    parties = {o["data"]["company_id"] for o in offers} | {
+        s["data"]["school_id"] for s in events.students(students)
+    }
+    await ensure_topics(bootstrap, [topics.suggestions(p) for p in sorted(parties)], 1)
     async with _worker(settings, InMemoryStore()):
         await _drained(bootstrap, topics.group(Purpose.STUDENTS), [topics.students])
-        offers = events.offers(int(rate * seconds))
         reader = AIOKafkaConsumer(
             topics.matches, bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None
         )
@@ -415,7 +422,13 @@ async def _round(bootstrap: str, url: str, students: int, offers: int) -> tuple[
                 )
             )
     closing = events.envelope("MatchingRoundClosed", "coordinator", {"round_id": rid})
+    # The round's opener must be a registered coordinator.
+    coordinator = partners.organisation("coordinator", "coordinator")
+    await _produce(
+        bootstrap, topics.organisations, [(b"coordinator", json.dumps(coordinator).encode())]
+    )
     async with _worker(settings, store):
+        await _drained(bootstrap, topics.group(Purpose.ORGANISATIONS), [topics.organisations])
         await _drained(bootstrap, topics.group(Purpose.STUDENTS), [topics.students])
         await _drained(bootstrap, topics.group(Purpose.OFFER_BOOK), [topics.offers])
         start = time.perf_counter()
@@ -427,8 +440,9 @@ async def _round(bootstrap: str, url: str, students: int, offers: int) -> tuple[
         await _produce(bootstrap, topics.rounds, [(rid.encode(), json.dumps(closing).encode())])
         await _drained(bootstrap, topics.group(Purpose.ROUNDS), [topics.rounds])
         total = time.perf_counter() - start
-    [doc] = await store.get_many("rounds", [rid])
-    placed = doc["state"]["run"]["placed"] if doc["state"].get("run") else -1
+    found = await store.get_many("rounds", [rid])
+    run = found[0]["state"].get("run") if found else None
+    placed = run["placed"] if run else -1  # -1: the round did not close
     await store.db.client.drop_database(settings.mongo_db)
     await store.close()
     return ingest, total, placed
