@@ -80,6 +80,29 @@ class StoreContract:
         await store.insert_view("inputs", "e-2", {"round_id": "q", "n": 3})
         assert [d["n"] for d in await store.find("inputs", {"round_id": "r"})] == [1]
 
+    async def test_appended_in_one_call_an_existing_key_is_left_and_the_rest_added(
+        self, store: Store
+    ) -> None:
+        await store.insert_view("inputs", "e-1", {"round_id": "r", "n": 1})
+        # A batch consumed again: e-1 and e-2 are there already, e-3 is new.
+        await store.insert_views("inputs", [("e-2", {"round_id": "r", "n": 2})])
+        await store.insert_views(
+            "inputs",
+            [
+                ("e-1", {"round_id": "r", "n": 10}),
+                ("e-2", {"round_id": "r", "n": 20}),
+                ("e-3", {"round_id": "r", "n": 3}),
+            ],
+        )
+        assert [d["n"] for d in await store.find("inputs", {"round_id": "r"})] == [1, 2, 3]
+
+    async def test_load_many_returns_the_stored_aggregates_only(self, store: Store) -> None:
+        for key in ("a", "b"):
+            await write(store, "things", key, {"k": key})
+        found = await store.load_many("things", ["b", "zz", "a"])
+        assert sorted(found) == ["a", "b"]
+        assert found["a"].state == {"k": "a"} and found["a"].version == 1
+
     async def test_get_many_returns_the_existing_ones(self, store: Store) -> None:
         for key in ("a", "b", "c"):
             await write(store, "things", key, {"k": key})
