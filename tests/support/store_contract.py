@@ -101,7 +101,8 @@ class StoreContract:
             await write(store, "things", key, {"k": key})
         found = await store.load_many("things", ["b", "zz", "a"])
         assert sorted(found) == ["a", "b"]
-        assert found["a"].state == {"k": "a"} and found["a"].version == 1
+        assert found["a"].state == {"k": "a"}
+        assert found["a"].version == 1
 
     async def test_get_many_returns_the_existing_ones(self, store: Store) -> None:
         for key in ("a", "b", "c"):
