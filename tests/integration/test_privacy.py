@@ -33,12 +33,15 @@ from tests.support.erasure_proof import Finding, erasure_proof
 from tests.support.kafka import admin_security, eventually, produce, read_all
 
 
-async def tombstone(bootstrap: str, topic: str, key: bytes) -> None:
-    """Send a record with no value: what erasure writes on the students topic."""
+async def send_unsigned(bootstrap: str, topic: str, key: bytes, value: bytes | None = None) -> None:
+    """Send a record with no value (what erasure writes on the students topic), or ``value``.
+
+    Unsigned: these tests read topics, no worker applies what they write.
+    """
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", **admin_security())
     await producer.start()
     try:
-        await producer.send_and_wait(topic, None, key=key)
+        await producer.send_and_wait(topic, value, key=key)
     finally:
         await producer.stop()
 
@@ -183,13 +186,13 @@ async def test_an_erased_profile_leaves_the_compacted_log_and_not_the_old_config
     )
     profile = json.dumps(events.student("s-gone", skills=("quokka-forensics",))).encode()
     for topic in (fast, old):
-        await produce(settings.kafka_bootstrap, topic, [(b"s-gone", profile)])
-        await tombstone(settings.kafka_bootstrap, topic, b"s-gone")
+        await send_unsigned(settings.kafka_bootstrap, topic, b"s-gone", profile)
+        await send_unsigned(settings.kafka_bootstrap, topic, b"s-gone")
 
     async def profile_gone() -> bool:
         # appending rolls a segment older than segment.ms: the cleaner may then take it
         for topic in (fast, old):
-            await produce(settings.kafka_bootstrap, topic, [(b"filler", b"{}")])
+            await send_unsigned(settings.kafka_bootstrap, topic, b"filler", b"{}")
         records = await read_all(settings.kafka_bootstrap, fast)
         return not any(r.key == b"s-gone" and r.value for r in records)
 
