@@ -10,8 +10,6 @@ refreshes every few seconds does not cost a handshake each time. Tokens remain t
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -23,26 +21,13 @@ from aiokafka.conn import collect_hosts, create_conn
 
 from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
-from bureau.web.access import Access, AccessError
+from bureau.web.access import Access, AccessError, basic_pair
 
 Verifier = Callable[[str, str], Awaitable[bool]]
 """``(user, password)``: True if the broker accepts them, False if it refuses them; raises
 when it cannot tell (broker unreachable)."""
 
 _REFUSED = (kafka_errors.SaslAuthenticationFailed, kafka_errors.AuthenticationFailedError)
-
-
-def basic_pair(authorization: str | None) -> tuple[str, str] | None:
-    """The ``(user, password)`` of a basic ``Authorization`` header, or None."""
-    scheme, _, value = (authorization or "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    user, sep, password = decoded.partition(":")
-    return (user, password) if sep and user and password else None
 
 
 def broker_verifier(settings: Settings, timeout: float = 5.0) -> Verifier:
@@ -102,7 +87,7 @@ class PartnerLogins:
             return
         except AccessError as refused:
             pair = basic_pair(authorization)
-            if pair is None or pair[0] in self.not_schools:
+            if pair is None or not pair[0] or pair[0] in self.not_schools:
                 raise
             if not await self._accepted(*pair):
                 raise refused from None  # the token check's own answer (401, or 403)
@@ -126,4 +111,4 @@ class PartnerLogins:
         return accepted
 
 
-__all__ = ["PartnerLogins", "Verifier", "basic_pair", "broker_verifier"]
+__all__ = ["PartnerLogins", "Verifier", "broker_verifier"]

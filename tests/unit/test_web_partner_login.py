@@ -11,8 +11,8 @@ import structlog
 
 from bureau.settings import Settings
 from bureau.web import Wiring, create_app
-from bureau.web.access import Access
-from bureau.web.partner_login import PartnerLogins, basic_pair
+from bureau.web.access import Access, basic_pair
+from bureau.web.partner_login import PartnerLogins
 from bureau.web.queries import InMemoryReadModel, OutcomeView
 
 PASSWORDS = {"roc-a": "scram-a", "roc-b": "scram-b", "bureau": "bureau-pw"}
@@ -137,9 +137,16 @@ async def test_no_password_reaches_the_logs(
     assert SECRET_MARK not in caplog.text
 
 
-def test_basic_pairs_need_a_user_and_a_password() -> None:
+async def test_a_pair_without_a_user_name_is_never_put_to_the_broker(
+    client: httpx.AsyncClient, broker: FakeBroker
+) -> None:
+    assert (await client.get("/schools/roc-a", auth=("", "scram-a"))).status_code == 401
+    assert broker.handshakes == 0
+
+
+def test_basic_pairs_need_a_password() -> None:
     assert basic_pair("Basic cm9jLWE6c2NyYW0tYQ==") == ("roc-a", "scram-a")
-    assert basic_pair("Basic OnBhc3N3b3Jk") is None  # ":password": no user
+    assert basic_pair("Basic cm9jLWE6") is None  # "roc-a:": no password
     assert basic_pair("Bearer abc") is None
     assert basic_pair("Basic !!!") is None
     assert basic_pair(None) is None
