@@ -78,12 +78,22 @@ def credential(authorization: str | None) -> str | None:
     if scheme.lower() == "bearer":
         return value.strip() or None
     if scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(value.strip(), validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        return decoded.partition(":")[2] or None
+        pair = basic_pair(authorization)
+        return pair[1] if pair else None
     return None
+
+
+def basic_pair(authorization: str | None) -> tuple[str, str] | None:
+    """The ``(user, password)`` of a basic ``Authorization`` header (password not empty)."""
+    scheme, _, value = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, _, password = decoded.partition(":")
+    return (user, password) if password else None
 
 
 def _same(token: str | None, expected: str | None) -> bool:
@@ -92,4 +102,4 @@ def _same(token: str | None, expected: str | None) -> bool:
     return hmac.compare_digest(token.encode(), expected.encode())
 
 
-__all__ = ["Access", "AccessError", "credential"]
+__all__ = ["Access", "AccessError", "basic_pair", "credential"]

@@ -29,6 +29,7 @@ from bureau.web import pages
 from bureau.web.access import Access, AccessError
 from bureau.web.feed import as_csv, as_json, public
 from bureau.web.lag import GroupLag
+from bureau.web.partner_login import PartnerLogins
 from bureau.web.queries import OFFERS_PAGE, OfferFilter, ReadModel
 
 log = structlog.get_logger(__name__)
@@ -49,6 +50,8 @@ class Wiring:
     lag: Lag | None = None
     redrive: Redrive | None = None
     dlq_topics: Sequence[str] = ()
+    partner_logins: PartnerLogins | None = None
+    """On a secured broker: schools also sign in with their broker credentials."""
     """Dead-letter topics the operator may re-drive."""
     refresh_seconds: float = 2.0
     """How often an open page asks for fresh figures."""
@@ -175,7 +178,10 @@ def create_app(wiring: Wiring) -> FastAPI:
         status: PlacementStatus | None = None,
         page: pages.PageNumber = 1,
     ) -> Any:
-        wiring.access.require_school(authorization, school_id)
+        if wiring.partner_logins is not None:
+            await wiring.partner_logins.require_school(wiring.access, authorization, school_id)
+        else:
+            wiring.access.require_school(authorization, school_id)
         view = await wiring.read.school(school_id, status.value if status else None, page)
         return render(
             request,

@@ -23,6 +23,7 @@ from bureau.web.access import Access
 from bureau.web.app import Wiring
 from bureau.web.cache import CachedReadModel
 from bureau.web.lag import kafka_lag
+from bureau.web.partner_login import PartnerLogins
 from bureau.web.queries import MongoReadModel
 
 log = structlog.get_logger(__name__)
@@ -76,6 +77,7 @@ async def wiring_from_settings(settings: Settings) -> AsyncIterator[Wiring]:
             lag=kafka_lag(settings),
             redrive=redrive_topic,
             dlq_topics=[dlq(t) for t in topics.inbound],
+            partner_logins=PartnerLogins.from_settings(settings),
         )
     finally:
         for task in restoring:
