@@ -8,6 +8,7 @@ import pytest
 from aiokafka.errors import OutOfOrderSequenceNumber
 
 from bureau.adapters.kafka import KafkaPublisher, ProducerReplacedError, TopicMaker
+from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 from bureau.topics import Topics
 from tests.support.kafka import read_all
@@ -17,8 +18,11 @@ async def test_a_producer_left_unusable_is_replaced_and_the_next_send_goes_throu
     settings: Settings,
 ) -> None:
     topic = Topics.from_settings(settings).outcomes("roc-amsterdam")
+    security = aiokafka_security(settings)
     publisher = KafkaPublisher(
-        settings.kafka_bootstrap, ensure=TopicMaker(settings.kafka_bootstrap)
+        settings.kafka_bootstrap,
+        ensure=TopicMaker(settings.kafka_bootstrap, client=security),
+        client=security,
     )
     try:
         await publisher(topic, b"k", b"first")
@@ -45,8 +49,11 @@ async def test_a_producer_left_unusable_is_replaced_and_the_next_send_goes_throu
 async def test_control_without_replacement_every_later_send_fails(settings: Settings) -> None:
     """The checker above sees a wedge: a producer kept after the error fails again."""
     topic = Topics.from_settings(settings).outcomes("roc-amsterdam")
+    security = aiokafka_security(settings)
     publisher = KafkaPublisher(
-        settings.kafka_bootstrap, ensure=TopicMaker(settings.kafka_bootstrap)
+        settings.kafka_bootstrap,
+        ensure=TopicMaker(settings.kafka_bootstrap, client=security),
+        client=security,
     )
     try:
         await publisher(topic, b"k", b"first")

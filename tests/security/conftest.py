@@ -132,8 +132,14 @@ def secure(secure_broker: EmbeddedKafka) -> World:
 
 @pytest.fixture(scope="session")
 def control(open_broker: EmbeddedKafka, tmp_path_factory: pytest.TempPathFactory) -> World:
+    # PLAINTEXT said outright: in the whole suite, the integration session exports its
+    # secured broker's BUREAU_KAFKA_* variables, which Settings() would otherwise read.
     settings = Settings(
-        kafka_bootstrap=open_broker.bootstrap, topic_prefix="s.", group_prefix="s.", partitions=1
+        kafka_bootstrap=open_broker.bootstrap,
+        kafka_security_protocol="PLAINTEXT",
+        topic_prefix="s.",
+        group_prefix="s.",
+        partitions=1,
     )
     world = World(settings=settings, topics=Topics.from_settings(settings))
     _seed(settings, _targets(world.topics))
