@@ -35,6 +35,8 @@ from pymongo import AsyncMongoClient
 
 from bureau.domain.matching import Offer, Student, suggest, told_id
 from bureau.handlers.dead_letter import ORIGIN, REASON
+from bureau.privacy.dead_letters import open_dead_letter
+from bureau.privacy.keys import MongoKeyStore
 from bureau.schemas.common import Level
 from bureau.topics import dlq
 from tests.faults.harness import FaultEnv, Sent
@@ -203,8 +205,21 @@ async def audit(
     dead: list[Any] = []
     for topic in sorted({s.topic for s in sent}):
         dead.extend(await read_all(env.settings.kafka_bootstrap, dlq(topic)))
-    _audit_dead_letters(v, sent, dead)
+    _audit_dead_letters(v, sent, await _opened(env, dead))
     return v
+
+
+async def _opened(env: FaultEnv, records: list[Any]) -> list[tuple[Any, bytes | None]]:
+    """Each dead letter with its original bytes: those about a student rest sealed."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(env.settings.mongo_url)
+    keys = MongoKeyStore(client[env.settings.mongo_db])
+    try:
+        return [
+            (r, await open_dead_letter(r.value, keys) if r.value is not None else None)
+            for r in records
+        ]
+    finally:
+        await client.close()
 
 
 def _audit_events(
@@ -314,11 +329,13 @@ def _audit_notifications(
         v.problem(f"notification for {pair} published but not expected")
 
 
-def _audit_dead_letters(v: Verdict, sent: Sequence[Sent], records: Sequence[Any]) -> None:
+def _audit_dead_letters(
+    v: Verdict, sent: Sequence[Sent], records: Sequence[tuple[Any, bytes | None]]
+) -> None:
     poison = {f"{s.topic}/{s.partition}/{s.offset}": s for s in sent if s.message.poison}
     valid = {f"{s.topic}/{s.partition}/{s.offset}" for s in sent if s.message.event is not None}
     found: Counter[str] = Counter()
-    for record in records:
+    for record, value in records:
         headers = {k: val.decode() for k, val in record.headers}
         origin = headers.get(ORIGIN, "?")
         if origin in valid:
@@ -329,7 +346,7 @@ def _audit_dead_letters(v: Verdict, sent: Sequence[Sent], records: Sequence[Any]
             v.problem(f"dead letter from {origin} matches nothing that was sent")
             continue
         found[origin] += 1
-        if record.key != s.message.key or record.value != s.message.value:
+        if record.key != s.message.key or value != s.message.value:
             v.problem(f"dead letter from {origin} does not keep the original key and bytes")
         reason = headers.get(REASON, "")
         expected = s.message.reason if s.message.reason is not None else s.message.poison
