@@ -14,6 +14,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pydantic import SecretStr
+from pymongo import AsyncMongoClient
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -21,6 +22,8 @@ from rich.table import Table
 from bureau import metrics
 from bureau.app import create_app, open_queries, until_signalled
 from bureau.lag import consumer_lag, subscriptions
+from bureau.privacy.fields import unseal
+from bureau.privacy.keys import KeyStore, MongoKeyStore
 from bureau.security import partners
 from bureau.security.acls import Kind
 from bureau.security.client import aiokafka_security
@@ -162,11 +165,28 @@ def _table(title: str, *columns: str) -> Table:
 
 async def _report(settings: Settings, console: Console, story: Story) -> list[str]:
     """Show what partners can now read; return what the story expected but did not see."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(settings.mongo_url)
+    try:
+        return await _read_back(settings, console, story, MongoKeyStore(client[settings.mongo_db]))
+    finally:
+        await client.close()
+
+
+async def _read_back(
+    settings: Settings, console: Console, story: Story, keys: KeyStore
+) -> list[str]:
     t = Topics.from_settings(settings)
     k = settings.kafka_bootstrap
-    # bureau's principal reads its own log, the outcomes and the dead letters.
+    # bureau's principal reads its own log, the outcomes and the dead letters; what it
+    # sealed it opens with the students' keys, as it does for an entitled partner.
     c = aiokafka_security(settings)
-    suggested = [json.loads(r.value) for r in await records(k, [t.matches], client=c)]
+
+    async def read(topic: str) -> list[dict[str, Any]]:
+        return [
+            await unseal(json.loads(r.value), keys) for r in await records(k, [topic], client=c)
+        ]
+
+    suggested = await read(t.matches)
     problems: list[str] = []
     matches = sorted(
         (e["data"] for e in suggested if e["event_type"] == "MatchSuggested"),
@@ -217,7 +237,7 @@ async def _report(settings: Settings, console: Console, story: Story) -> list[st
                     "; ".join(d["reasons"]),
                 )
             console.print(table)
-    research = [json.loads(r.value) for r in await records(k, [t.research], client=c)]
+    research = await read(t.research)
     teams = [
         e for e in research if e["event_type"] == "ResearchTeamProposed" and e["source"] == "bureau"
     ]
@@ -229,9 +249,7 @@ async def _report(settings: Settings, console: Console, story: Story) -> list[st
     if len(teams) < story.expect_teams:
         problems.append(f"{story.expect_teams} team proposals expected, {len(teams)} seen")
     for school, want in story.expect_outcomes.items():
-        outcomes = [
-            json.loads(r.value)["data"] for r in await records(k, [t.outcomes(school)], client=c)
-        ]
+        outcomes = [e["data"] for e in await read(t.outcomes(school))]
         table = _table(
             f"PlacementOutcome on {t.outcomes(school)} (only this school's students)",
             "student",

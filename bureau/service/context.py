@@ -33,12 +33,15 @@ class Context:
     tables: Tables
     matcher: Matcher
     barrier: Barrier = no_barrier
-    own_changes: int = 0
-    """Rows our own records changed in the tables (write-through); the rest are others'."""
 
     def foreign(self) -> int:
-        """How many table changes so far came from other workers' records."""
-        return self.tables.changes - self.own_changes
+        """Table changes so far, less those this task's batch made itself.
+
+        Other workers' records and the other subscribers of this process (each a task
+        with its own batch) count as others': either may race with what we match.
+        """
+        batch = batches.current()
+        return self.tables.changes - (batch.own if batch is not None else 0)
 
     async def organisation(self, organisation_id: str) -> OrganisationRegisteredData | None:
         """An organisation's registration from the tables (waiting once for the log)."""
@@ -74,7 +77,8 @@ class Context:
                 if "table" in entry:
                     self.tables.apply(entry["table"], entry["key"], entry["value"])
         own = self.tables.changes - before
-        self.own_changes += own
+        if (batch := batches.current()) is not None:
+            batch.own += own
         return own
 
     async def matched(
@@ -89,15 +93,18 @@ class Context:
         racing changes, the later one's barrier sees the earlier one's record. In a
         batch, one barrier after the batch's delivery serves every event of it.
         """
-        self.absorb(result)
+        own = self.absorb(result)
         if not isinstance(result, Done):
             return
+        batch = batches.current()
         # The outbox went out sealed; sealing is deterministic, so equal means sent.
         # (A parked event re-driven from the outbox rests sealed whole: it has no value.)
         sent = {e.get("value") for e in result.outbox if "topic" in e}
 
         async def rematch() -> None:
-            if self.foreign() == mark:
+            # Ours: what this batch absorbed (or, outside a batch, this event alone).
+            ours = batch.own if batch is not None else own
+            if self.tables.changes - ours == mark:
                 return
             entries = await self.pipeline.sealer.seal(self.entries(again()))
             await self.pipeline.publish_all(
@@ -108,7 +115,6 @@ class Context:
                 ]
             )
 
-        batch = batches.current()
         if batch is not None:
             batch.rematches.append(rematch)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -11,6 +12,7 @@ from bureau.adapters.memory import InMemoryStore
 from bureau.schemas import offer_event, student_event
 from bureau.service import Exchange, Position
 from bureau.service import batch as batches
+from bureau.service.context import Context
 from bureau.service.documents import changelog
 from bureau.topics import Table, Topics
 from tests.support import events
@@ -126,3 +128,50 @@ async def test_a_change_of_another_worker_read_at_the_barrier_is_matched(foreign
         json.loads(v)["data"]["student_id"] for t, _, v in log.records if t == TOPICS.matches and v
     ]
     assert suggested == (["s-9"] if foreign else [])
+
+
+class GatedStore(InMemoryStore):
+    """Holds each commit until two are waiting: both sides matched before either landed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = 0
+        self.both = asyncio.Event()
+
+    async def commit(self, kind: str, key: str, **kw: Any) -> None:
+        self.waiting += 1
+        if self.waiting >= 2:
+            self.both.set()
+        await self.both.wait()
+        await super().commit(kind, key, **kw)
+
+
+@pytest.mark.parametrize("control", [False, True], ids=["raced", "control-first-pass-only"])
+async def test_two_subscribers_of_one_worker_racing_still_tell_the_pair(
+    control: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A student and an offer in two subscribers' batches at once, each matched before the
+    other's write: the second pass after the batches tells the pair anyway."""
+    if control:
+
+        async def first_pass_only(self: Context, result: Any, *_: Any) -> None:
+            self.absorb(result)
+
+        monkeypatch.setattr(Context, "matched", first_pass_only)
+    log, store = Log(), GatedStore()
+    exchange = _exchange(log, store)
+
+    async def subscriber(raw: dict[str, Any], adapter: Any) -> None:
+        async with exchange.batch():
+            await exchange.apply(adapter.validate_python(raw))
+
+    await asyncio.gather(
+        subscriber(events.student("s-1", skills=("linux",)), student_event),
+        subscriber(events.offer("o-1", skills=("linux",)), offer_event),
+    )
+    pairs = {
+        (json.loads(v)["data"]["offer_id"], json.loads(v)["data"]["student_id"])
+        for t, _, v in log.records
+        if t == TOPICS.matches and v
+    }
+    assert pairs == (set() if control else {("o-1", "s-1")})

@@ -11,6 +11,7 @@ import structlog
 
 from bureau.settings import Settings
 from bureau.web import Wiring, create_app
+from bureau.web import app as web_app
 from bureau.web.access import Access, basic_pair
 from bureau.web.partner_login import PartnerLogins
 from bureau.web.queries import InMemoryReadModel, OutcomeView
@@ -125,10 +126,13 @@ async def test_a_broker_that_cannot_answer_is_503_not_a_login(
 
 
 async def test_no_password_reaches_the_logs(
-    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with structlog.testing.capture_logs() as logs:
+        # A logger cached by an earlier configure_logging (other tests) would bypass the
+        # capture: the pages log through a fresh one.
+        monkeypatch.setattr(web_app, "log", structlog.get_logger("bureau.web.app"))
         await client.get("/schools/roc-a", auth=("roc-a", SECRET_MARK))
         await client.get("/schools/roc-b", auth=("roc-a", SECRET_MARK))
         await client.get("/schools/roc-a", auth=("roc-a", SECRET_MARK + "x"))
