@@ -110,7 +110,14 @@ async def _scanned(reader: Reader, keystore: KeyStore, student_id: str) -> list[
         if student_id in ranking:
             rank = {"offer_id": doc["subject"], "rank": ranking.index(student_id) + 1}
             held.append({"where": f"round_inputs/{doc['_id']}", "data": rank})
-    for doc in await reader.find("research", {}):
+    # The questions whose teams name the student, through the indexed members view.
+    asked = sorted(
+        {
+            str(v["question_id"])
+            for v in await reader.find("team_members", {"student_id": student_id})
+        }
+    )
+    for doc in await reader.get_many("research", asked):
         for team in _entries(doc.get("state", {}).get("teams")):
             for m in team.get("members", []):
                 if m.get("student_id") == student_id:

@@ -23,6 +23,7 @@ from bureau.domain.erasure import scrub_book, scrub_question
 from bureau.privacy.fields import seal_personal
 from bureau.privacy.keys import KeyStore
 from bureau.schemas.examples import EXAMPLES
+from bureau.service.documents import team_member_view
 from tests.support import events
 
 OFFER = {**EXAMPLES["InternshipOffered"]["data"]}
@@ -128,6 +129,8 @@ async def place(store: InMemoryStore, keys: KeyStore, v: Values, *, seal: bool =
     }
     qstate["teams"] = [*qstate["teams"], {"key": team["team_id"], "value": team}]
     store["research"][QUESTION["question_id"]] = {"_id": QUESTION["question_id"], "state": qstate}
+    # As the research room keeps it: who is in which team, found by student.
+    await store.put_view(*team_member_view(QUESTION["question_id"], team["team_id"], v.student_id))
     completed = events.application("PlacementCompleted", app_id, student_id=v.student_id)
     completed["data"]["remarks"] = v.remark
     entry = {"topic": "bureau.applications.v1", "key": "o-late", "value": json.dumps(completed)}

@@ -15,19 +15,13 @@ from bureau.service import batch as batches
 from bureau.service.context import Context
 from bureau.service.documents import changelog
 from bureau.topics import Table, Topics
-from tests.support import events
+from tests.support import events, publisher
 
 TOPICS = Topics()
 
 
-class Log:
-    """bureau's publisher, writing down every record."""
-
-    def __init__(self) -> None:
-        self.records: list[tuple[str, bytes, bytes | None]] = []
-
-    async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
-        self.records.append((topic, key, value))
+class Log(publisher.Log):
+    """bureau's publisher, with the changelog versions it was told."""
 
     def versions(self, student_id: str) -> list[int]:
         """The versions of ``student_id``'s changelog records, in publishing order."""

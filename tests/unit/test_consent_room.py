@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -23,22 +22,10 @@ from bureau.service import Exchange, RejectedEventError
 from bureau.service.documents import View
 from bureau.topics import Topics
 from tests.support import events
+from tests.support.publisher import Log
 
 TOPICS = Topics()
 SCHOOL = "roc-amsterdam"
-
-
-class Log:
-    """bureau's publisher: every record, in order."""
-
-    def __init__(self) -> None:
-        self.records: list[tuple[str, bytes, bytes | None]] = []
-
-    async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
-        self.records.append((topic, key, value))
-
-    def events(self, topic: str) -> list[dict[str, Any]]:
-        return [json.loads(v) for t, _, v in self.records if t == topic and v is not None]
 
 
 class World:

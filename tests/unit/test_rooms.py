@@ -26,6 +26,7 @@ from bureau.service import Exchange, RejectedEventError
 from bureau.service.documents import View
 from bureau.topics import Topics
 from tests.support import events
+from tests.support.publisher import Log
 
 TOPICS = Topics()
 ADAPTERS: list[TypeAdapter[Any]] = [
@@ -38,19 +39,6 @@ ADAPTERS: list[TypeAdapter[Any]] = [
     specialist_event,
     round_event,
 ]
-
-
-class Log:
-    """bureau's publisher, writing down every record."""
-
-    def __init__(self) -> None:
-        self.records: list[tuple[str, bytes, bytes | None]] = []
-
-    async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
-        self.records.append((topic, key, value))
-
-    def events(self, topic: str) -> list[dict[str, Any]]:
-        return [json.loads(v) for t, _, v in self.records if t == topic and v is not None]
 
 
 def _parse(raw: dict[str, Any]) -> Any:
