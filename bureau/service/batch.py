@@ -33,9 +33,9 @@ class Batch:
     reads: dict[tuple[str, str], Stored | None] = field(default_factory=dict)
     """Aggregates read but not changed in this batch (a round, for its inputs)."""
     rematches: list[Rematch] = field(default_factory=list)
+    """Second matching passes, run after the batch's records are out and read back."""
     own: int = 0
     """Table rows this batch's own changelog records changed (write-through)."""
-    """Second matching passes, run after the batch's records are out and read back."""
 
     def hold(self, aggregate: tuple[str, str], outbox: Sequence[Document]) -> None:
         """Keep ``outbox`` (just committed on ``aggregate``) for the batch's delivery."""

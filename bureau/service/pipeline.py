@@ -141,11 +141,15 @@ def recognise(seen: Document, event: Envelope, at: Position | None) -> bool | No
     return None
 
 
-def remember(seen: Document, events: Sequence[Envelope], at: Position | None) -> Document:
-    """The seen-record after applying ``events`` (the cause first) from ``at``."""
+def remember(
+    seen: Document, cause: Envelope, emitted: Sequence[Envelope], at: Position | None
+) -> Document:
+    """The seen-record after applying ``cause`` (which emitted ``emitted``) from ``at``."""
+    # The cause goes last: a redelivered cause is recognised as the aggregate's latest
+    # event by that, and only then is the outbox it left delivered again.
     recent = [
         *seen.get("recent", ()),
-        *({"id": str(e.event_id), "h": event_digest(e)} for e in events),
+        *({"id": str(e.event_id), "h": event_digest(e)} for e in (*emitted, cause)),
     ]
     marks = [
         m
@@ -225,7 +229,7 @@ class Pipeline:
             previous=stored,
             state=decision.state.model_dump(mode="json"),
             fields=fields(decision.state),
-            seen=remember(stored.seen if stored else {}, [event, *decision.emitted], at),
+            seen=remember(stored.seen if stored else {}, event, decision.emitted, at),
             outbox=outbox,
         )
         if batch is None:

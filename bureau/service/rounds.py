@@ -164,7 +164,7 @@ class Rounds:
             previous=stored,
             state=closed.model_dump(mode="json"),
             fields=round_fields(closed),
-            seen=remember(stored.seen, [event], at),
+            seen=remember(stored.seen, event, (), at),
             outbox=[],
         )
         clock.append(time.perf_counter())

@@ -331,3 +331,61 @@ async def test_a_rounds_inputs_in_one_batch_cost_one_read_and_one_write(world: W
     await world.redrive()
     placed = sorted(d["student_id"] for d in world.memory["placements"].values())
     assert placed == sorted(ids[:5])  # the company's first five: every input was seen
+
+
+class UnreachableError(Exception):
+    """The broker is gone between the commit and the delivery."""
+
+
+@pytest.fixture
+def cause_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Control: the seen-record names an emitted event, not the cause, as the latest."""
+    from bureau.service import pipeline
+
+    def remember(seen: Any, cause: Any, emitted: Any, at: Any) -> Any:
+        record = before(seen, cause, emitted, at)
+        *older, cause_entry = record["recent"]
+        split = len(older) - len(emitted)  # the old order: the cause, then what it emitted
+        record["recent"] = [*older[:split], cause_entry, *older[split:]]
+        return record
+
+    before = pipeline.remember
+    monkeypatch.setattr(pipeline, "remember", remember)
+
+
+@pytest.mark.parametrize("control", [False, True], ids=["cause-last", "control-cause-first"])
+async def test_a_redelivered_event_that_emitted_one_of_bureaus_delivers_its_outbox(
+    world: World, control: bool, request: pytest.FixtureRequest
+) -> None:
+    """No places left: the rejection bureau emits must not hide the cause's outbox."""
+    if control:
+        request.getfixturevalue("cause_first")
+    await world.send(events.student("s-1"), events.student("s-2"), events.offer("o-1", capacity=1))
+    for app, sid in (("a-1", "s-1"), ("a-2", "s-2")):
+        await world.send(
+            events.application("ApplicationSubmitted", app, offer_id="o-1", student_id=sid)
+        )
+    company = "acme-security"
+    await world.send(
+        events.application(
+            "PlacementOffered", "a-1", offer_id="o-1", student_id="s-1", source=company
+        )
+    )
+    oversubscribed = events.application(
+        "PlacementOffered", "a-2", offer_id="o-1", student_id="s-2", source=company
+    )
+
+    async def gone(topic: str, key: bytes, value: bytes | None) -> None:
+        raise UnreachableError
+
+    world.exchange.pipeline.publish = gone
+    with pytest.raises(UnreachableError):
+        await world.send(oversubscribed)  # committed, not delivered: the worker dies
+    world.exchange.pipeline.publish = world.log
+    await world.send(oversubscribed)  # Kafka delivers it again
+
+    told = [
+        (o["data"]["student_id"], o["data"]["reason"])
+        for o in world.log.events(TOPICS.outcomes("roc-amsterdam"))
+    ]
+    assert (("s-2", "no places left") in told) is not control
