@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bureau.adapters.store import Document, Store, Stored
+from bureau.adapters.store import Commit, Document, Store, Stored
 
 
 class QueryOnEventPathError(AssertionError):
@@ -40,6 +40,11 @@ class CountingStore:
         """Count and delegate."""
         self.calls["commit"] += 1
         await self.inner.commit(kind, key, **kw)
+
+    async def commit_many(self, kind: str, commits: Sequence[Commit]) -> None:
+        """Count one round trip, then write."""
+        self.calls["commit_many"] += 1
+        await self.inner.commit_many(kind, commits)
 
     async def park(self, kind: str, key: str, entry: Document) -> None:
         """Count and delegate."""

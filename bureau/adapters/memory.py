@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bureau.adapters.mongo import stored_from
-from bureau.adapters.store import ConcurrentWriteError, Document, Stored
+from bureau.adapters.store import Commit, ConcurrentWriteError, Document, Stored
 
 
 class InMemoryStore:
@@ -42,22 +42,32 @@ class InMemoryStore:
         outbox: Sequence[Document],
     ) -> None:
         """Write state, seen-record and outbox at once, if the version is still expected."""
-        old = self[kind].get(key)
-        expected = previous.version if previous else 0
-        moved = (old["version"] if old else 0) != expected
-        if moved or (old is not None) != (previous is not None):
-            raise ConcurrentWriteError(f"{kind}/{key} changed since version {expected}")
-        self[kind][key] = copy.deepcopy(
-            {
-                "_id": key,
-                **fields,
-                "state": state,
-                "version": expected + 1,
-                "seen": seen,
-                "outbox": list(outbox),
-                "parked": [],
-            }
-        )
+        version = (previous.version if previous else 0) + 1
+        await self.commit_many(kind, [Commit(key, previous, state, fields, seen, outbox, version)])
+
+    async def commit_many(self, kind: str, commits: Sequence[Commit]) -> None:
+        """``commit`` for many aggregates; the refused ones raise after the others."""
+        refused = []
+        for c in commits:
+            old = self[kind].get(c.key)
+            expected = c.previous.version if c.previous else 0
+            moved = (old["version"] if old else 0) != expected
+            if moved or (old is not None) != (c.previous is not None):
+                refused.append(f"{kind}/{c.key} changed since version {expected}")
+                continue
+            self[kind][c.key] = copy.deepcopy(
+                {
+                    "_id": c.key,
+                    **c.fields,
+                    "state": c.state,
+                    "version": c.version,
+                    "seen": c.seen,
+                    "outbox": list(c.outbox),
+                    "parked": [],
+                }
+            )
+        if refused:
+            raise ConcurrentWriteError("; ".join(refused))
 
     async def park(self, kind: str, key: str, entry: Document) -> None:
         """Keep ``entry`` on ``kind``/``key`` (a placeholder if absent); idempotent."""

@@ -11,17 +11,46 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING, AsyncMongoClient, InsertOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from bureau.adapters.store import ConcurrentWriteError, Document, Stored
+from bureau.adapters.store import Commit, ConcurrentWriteError, Document, Stored
 
 _INTERNAL = frozenset({"_id", "state", "version", "seen", "outbox", "parked"})
 
 
 _DUPLICATE_KEY = 11000
+
+
+def _written(c: Commit) -> Document:
+    """The document ``c`` writes (without ``_id``)."""
+    return {
+        **c.fields,
+        "state": c.state,
+        "version": c.version,
+        "seen": c.seen,
+        "outbox": list(c.outbox),
+        "parked": [],
+    }
+
+
+def _update(c: Commit, previous: Stored) -> tuple[Document, Document]:
+    """Filter and update of a version-checked write over ``previous``."""
+    update: Document = {"$set": _written(c)}
+    # Fields the new state no longer has must go (an erasure removes the profile).
+    stale = set(previous.fields or ()) - set(c.fields)
+    if stale:
+        update["$unset"] = dict.fromkeys(sorted(stale), "")
+    return {"_id": c.key, "version": previous.version}, update
+
+
+def _write(c: Commit) -> InsertOne[Document] | UpdateOne:
+    """``c`` as a bulk write operation: an insert when nothing was stored."""
+    if c.previous is None:
+        return InsertOne({"_id": c.key, **_written(c)})
+    return UpdateOne(*_update(c, c.previous))
 
 
 class MongoStore:
@@ -73,29 +102,37 @@ class MongoStore:
         outbox: Sequence[Document],
     ) -> None:
         """Write state, seen-record and outbox in one single-document, version-checked write."""
-        version = previous.version if previous else 0
-        new = {
-            **fields,
-            "state": state,
-            "version": version + 1,
-            "seen": seen,
-            "outbox": list(outbox),
-            "parked": [],
-        }
+        c = Commit(
+            key, previous, state, fields, seen, outbox, (previous.version if previous else 0) + 1
+        )
         if previous is None:
             try:
-                await self.db[kind].insert_one({"_id": key, **new})
+                await self.db[kind].insert_one({"_id": key, **_written(c)})
             except DuplicateKeyError as exc:
                 raise ConcurrentWriteError(f"{kind}/{key} was created meanwhile") from exc
             return
-        update: Document = {"$set": new}
-        # Fields the new state no longer has must go (an erasure removes the profile).
-        stale = set(previous.fields or ()) - set(fields)
-        if stale:
-            update["$unset"] = dict.fromkeys(sorted(stale), "")
-        result = await self.db[kind].update_one({"_id": key, "version": version}, update)
+        result = await self.db[kind].update_one(*_update(c, previous))
         if result.matched_count == 0:
-            raise ConcurrentWriteError(f"{kind}/{key} changed since version {version}")
+            raise ConcurrentWriteError(f"{kind}/{key} changed since version {previous.version}")
+
+    async def commit_many(self, kind: str, commits: Sequence[Commit]) -> None:
+        """``commit`` for many aggregates in one unordered bulk write."""
+        if not commits:
+            return
+        updates = sum(1 for c in commits if c.previous is not None)
+        try:
+            result = await self.db[kind].bulk_write([_write(c) for c in commits], ordered=False)
+            matched, refused = result.matched_count, 0
+        except BulkWriteError as exc:
+            # Unordered: the others were written; a duplicate key is a creation raced.
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != _DUPLICATE_KEY for e in errors):
+                raise
+            matched, refused = exc.details.get("nMatched", 0), len(errors)
+        if refused or matched < updates:
+            raise ConcurrentWriteError(
+                f"{refused + updates - matched} of {len(commits)} {kind} changed meanwhile"
+            )
 
     async def park(self, kind: str, key: str, entry: Document) -> None:
         """Keep ``entry`` on ``kind``/``key`` (a placeholder if absent); idempotent."""

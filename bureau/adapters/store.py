@@ -36,6 +36,23 @@ class Stored:
     """The top-level query fields it was stored with."""
 
 
+@dataclass(frozen=True)
+class Commit:
+    """One aggregate's write for ``commit_many``: ``commit``'s arguments, and the version.
+
+    ``version`` is the one written: ``previous``'s plus the events applied since, so a
+    batch that applied three events to an aggregate writes it once, three versions on.
+    """
+
+    key: str
+    previous: Stored | None
+    state: Document
+    fields: Mapping[str, Any]
+    seen: Document
+    outbox: Sequence[Document]
+    version: int
+
+
 class Store(Protocol):
     """What the exchange needs from a projection store."""
 
@@ -63,6 +80,14 @@ class Store(Protocol):
         ``fields`` replace the top-level query fields (those of ``previous`` that are
         not among them are removed). Raises ConcurrentWriteError unless the stored
         aggregate is still at ``previous``'s version (``None``: nothing stored yet).
+        """
+        ...
+
+    async def commit_many(self, kind: str, commits: Sequence[Commit]) -> None:
+        """``commit`` for many aggregates of ``kind``, in one round trip.
+
+        Each is checked against its ``previous`` version on its own and the others are
+        written anyway; then ConcurrentWriteError is raised if any was refused.
         """
         ...
 

@@ -1,21 +1,27 @@
-"""A poll batch: deliveries held until the batch's end, so they go out together.
+"""A poll batch: writes and deliveries held until the batch's end, so they go together.
 
-Applying a batch of events one by one, each commit still writes the aggregate with
-its outbox; only the delivery waits. An aggregate keeps the outbox of its last event
-only, and a redelivery of that event delivers it again; so before an aggregate is
-changed a second time in one batch, what the batch holds is delivered first (else a
-crash before the batch's end would lose the first change's outbox).
+A batch's events are decided one by one, but what they change is staged: each
+aggregate is written once, with one bulk write per kind (``Store.commit_many``), with
+the state after its last event, the seen-record of all of them, and the outbox of all
+of them. A redelivery recognises every one of those events, and the last one delivers
+that whole outbox again; a crash before the write loses nothing, since nothing of the
+batch was committed and Kafka delivers it all again.
+
+Some steps write before the batch's end (a park, a round's close): staged writes go
+first (``Pipeline.write_pending``). An aggregate so written keeps only its last
+outbox; before it is changed again in the batch, what the batch holds is delivered
+(else a crash before the batch's end would lose the first change's outbox).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from opentelemetry import context as otel
 
-from bureau.adapters.store import Document, Stored
+from bureau.adapters.store import Commit, Document, Stored
 
 Rematch = Callable[[], Awaitable[None]]
 
@@ -31,7 +37,9 @@ class Batch:
     inserts: list[tuple[str, str, Document]] = field(default_factory=list)
     """Documents for append-only views (view, key, doc), written in one go per view."""
     reads: dict[tuple[str, str], Stored | None] = field(default_factory=dict)
-    """Aggregates read but not changed in this batch (a round, for its inputs)."""
+    """Aggregates as the batch's next event on them sees them (read ahead, or staged)."""
+    staged: dict[tuple[str, str], Commit] = field(default_factory=dict)
+    """Each changed aggregate's one write, not yet sent to the store."""
     rematches: list[Rematch] = field(default_factory=list)
     """Second matching passes, run after the batch's records are out and read back."""
     own: int = 0
@@ -42,6 +50,17 @@ class Batch:
         now = otel.get_current()
         self.held.extend((entry, now) for entry in outbox)
         self.pending.add(aggregate)
+
+    def stage(self, kind: str, commit: Commit) -> None:
+        """Write ``commit`` at the batch's end, merged with this aggregate's earlier one."""
+        aggregate = (kind, commit.key)
+        if (earlier := self.staged.get(aggregate)) is not None:
+            # One write for both: checked against what was stored, sending both outboxes.
+            outbox = (*earlier.outbox, *commit.outbox)
+            commit = replace(commit, previous=earlier.previous, outbox=outbox)
+        self.staged[aggregate] = commit
+        after = Stored(commit.state, commit.version, commit.seen, tuple(commit.outbox))
+        self.reads[aggregate] = replace(after, fields=commit.fields)
 
     def holds(self, aggregate: tuple[str, str]) -> bool:
         """Whether an outbox of ``aggregate`` waits for the batch's delivery."""

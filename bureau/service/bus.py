@@ -133,7 +133,7 @@ class Exchange:
 
     @contextlib.asynccontextmanager
     async def batch(self) -> AsyncIterator[None]:
-        """Apply a poll batch: deliveries wait for its end and go out together.
+        """Apply a poll batch: writes and deliveries wait for its end and go out together.
 
         On an exception nothing held is delivered: the batch is consumed again, and
         each aggregate's last event finds its stored outbox and delivers it then.
@@ -145,6 +145,7 @@ class Exchange:
         finally:
             batches.end(token)
         assert batch is not None
+        await self.pipeline.write_staged(batch)
         await self.pipeline.insert_all(batch.inserts)
         await self.pipeline.deliver_traced(batch.held)
         if batch.rematches:

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import structlog
 from opentelemetry import context as otel
 
-from bureau.adapters.store import Document, Store, Stored
+from bureau.adapters.store import Commit, Document, Store, Stored
 from bureau.domain.decisions import Applied, Parked, Rejected, check_same_body
 from bureau.domain.retention import PARKED_AT
 from bureau.schemas.envelope import Envelope
@@ -220,21 +220,31 @@ class Pipeline:
             return Waiting(decision.waiting_for)
         parked = stored.parked if stored and redrive else ()
         outbox = await self.sealer.seal([*(follow(stored, decision) if follow else ()), *parked])
-        if batch is not None and batch.holds((kind, key)):
-            # Our commit replaces the outbox of this aggregate's held change: out first.
-            await self.deliver_traced(batch.take())
-        await self.store.commit(
-            kind,
+        commit = Commit(
             key,
-            previous=stored,
-            state=decision.state.model_dump(mode="json"),
-            fields=fields(decision.state),
-            seen=remember(stored.seen if stored else {}, event, decision.emitted, at),
-            outbox=outbox,
+            stored,
+            decision.state.model_dump(mode="json"),
+            fields(decision.state),
+            remember(stored.seen if stored else {}, event, decision.emitted, at),
+            outbox,
+            (stored.version if stored else 0) + 1,
         )
         if batch is None:
+            await self.store.commit(
+                kind,
+                key,
+                previous=stored,
+                state=commit.state,
+                fields=commit.fields,
+                seen=commit.seen,
+                outbox=outbox,
+            )
             await self.deliver(outbox)
         else:
+            if batch.holds((kind, key)) and (kind, key) not in batch.staged:
+                # Written earlier in the batch, and our write replaces that outbox: out first.
+                await self.deliver_traced(batch.take())
+            batch.stage(kind, commit)
             batch.hold((kind, key), outbox)
         if stored is not None and stored.parked:
             log.info(
@@ -270,6 +280,8 @@ class Pipeline:
     def changed(self, kind: str, key: str) -> None:
         """An aggregate was written outside ``run``: forget what ``read`` kept of it."""
         if (batch := batches.current()) is not None:
+            # Forgetting a staged change would lose it: ``write_pending`` comes first.
+            assert (kind, key) not in batch.staged, f"{kind}/{key} changed while staged"
             batch.reads.pop((kind, key), None)
 
     async def insert(self, view: str, key: str, doc: Document) -> None:
@@ -280,12 +292,24 @@ class Pipeline:
         else:
             batch.inserts.append((view, key, doc))
 
-    async def write_inserts(self) -> None:
-        """Write the batch's held inserts now (one call per view)."""
-        batch = batches.current()
-        if batch is not None and batch.inserts:
+    async def write_pending(self) -> None:
+        """Write the batch's staged commits and held inserts now.
+
+        Before reading around the pipeline, or writing outside it.
+        """
+        if (batch := batches.current()) is not None:
+            await self.write_staged(batch)
             await self.insert_all(batch.inserts)
             batch.inserts = []
+
+    async def write_staged(self, batch: batches.Batch) -> None:
+        """Write ``batch``'s staged aggregates: one ``commit_many`` per kind."""
+        staged, batch.staged = batch.staged, {}
+        kinds: dict[str, list[Commit]] = {}
+        for (kind, _), commit in staged.items():
+            kinds.setdefault(kind, []).append(commit)
+        for kind, commits in kinds.items():
+            await self.store.commit_many(kind, commits)
 
     async def insert_all(self, inserts: Sequence[tuple[str, str, Document]]) -> None:
         """Write ``inserts``, one ``insert_views`` call per view."""
@@ -346,6 +370,9 @@ class Pipeline:
         # When it started waiting (the event's own time: a redelivery parks the same entry)
         since = {PARKED_AT: event.occurred_at.isoformat(), "ref": ref}
         entry = await self.sealer.park(publish_entry(topic, aggregate_id(event), event) | since)
+        batch = batches.current()
+        if batch is not None and (f"{kind}s", key) in batch.staged:
+            await self.write_pending()  # parking moves the version the staged write expects
         self.changed(f"{kind}s", key)
         await self.store.park(f"{kind}s", key, entry)
         log.info("event_parked", waiting_for=ref)

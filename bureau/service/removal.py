@@ -70,6 +70,7 @@ class Removal:
     async def round_inputs(self, student_id: str) -> list[str]:
         """``round_inputs``: delete the student's preferences; the rounds still open."""
         store = self.ctx.pipeline.store
+        await self.ctx.pipeline.write_pending()  # the inputs and rounds of this batch too
         docs = await store.find(View.ROUND_INPUTS, {"kind": PREFERENCES, "subject": student_id})
         for doc in docs:
             await store.put_view(View.ROUND_INPUTS, doc["_id"], None)

@@ -115,7 +115,7 @@ class Rounds:
     async def _close(self, event: MatchingRoundClosed, at: Position | None) -> None:
         rid = event.data.round_id
         store = self.ctx.pipeline.store
-        await self.ctx.pipeline.write_inserts()  # inputs taken earlier in this batch
+        await self.ctx.pipeline.write_pending()  # inputs and changes of earlier in this batch
         self.ctx.pipeline.changed(Kind.ROUNDS, rid)
         stored = await store.load(Kind.ROUNDS, rid)
         round_ = state_of(Round, stored)

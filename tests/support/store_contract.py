@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bureau.adapters.store import ConcurrentWriteError, Store, Stored
+from bureau.adapters.store import Commit, ConcurrentWriteError, Store, Stored
 
 
 async def write(
@@ -64,6 +64,49 @@ class StoreContract:
                 await store.commit(
                     "things", "k", previous=previous, state={}, fields={}, seen={}, outbox=[]
                 )
+
+    async def test_many_commits_go_together_at_the_versions_given(self, store: Store) -> None:
+        await write(store, "things", "old", {"gender": "x", "n": 0})
+        old = await store.load("things", "old")
+        entry = {"topic": "t", "key": "k", "value": "{}"}
+        await store.commit_many(
+            "things",
+            [
+                Commit("old", old, {"n": 3}, {"n": 3}, {"recent": []}, [entry], 4),
+                Commit("new", None, {"n": 1}, {"n": 1}, {"recent": []}, [], 2),
+            ],
+        )
+        found = await store.load_many("things", ["old", "new"])
+        assert {k: (v.state, v.version) for k, v in found.items()} == {
+            "old": ({"n": 3}, 4),
+            "new": ({"n": 1}, 2),
+        }
+        assert found["old"].outbox == (entry,)
+        [doc] = await store.find("things", {"n": 3})
+        assert "gender" not in doc  # the fields the new state lacks are removed here too
+
+    async def test_a_stale_commit_among_many_is_refused_and_the_others_written(
+        self, store: Store
+    ) -> None:
+        await write(store, "things", "taken", {"n": 0})
+        await write(store, "things", "moved", {"n": 0})
+        moved = await store.load("things", "moved")
+        await write(store, "things", "moved", {"n": 1})  # another writer, meanwhile
+        with pytest.raises(ConcurrentWriteError):
+            await store.commit_many(
+                "things",
+                [
+                    Commit("taken", None, {"n": 9}, {"n": 9}, {}, [], 1),
+                    Commit("moved", moved, {"n": 9}, {"n": 9}, {}, [], 2),
+                    Commit("fresh", None, {"n": 9}, {"n": 9}, {}, [], 1),
+                ],
+            )
+        found = await store.load_many("things", ["taken", "moved", "fresh"])
+        assert {k: v.state for k, v in found.items()} == {
+            "taken": {"n": 0},
+            "moved": {"n": 1},
+            "fresh": {"n": 9},
+        }
 
     async def test_views_are_replaced_and_deleted(self, store: Store) -> None:
         await store.put_view("applications", "a-1", {"status": "submitted", "school_id": "x"})

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from bureau.adapters.memory import InMemoryStore
+from bureau.adapters.store import Document
 from bureau.schemas import offer_event, student_event
 from bureau.service import Exchange, Position
 from bureau.service import batch as batches
 from bureau.service.context import Context
 from bureau.service.documents import changelog
+from bureau.service.pipeline import Plain
 from bureau.topics import Table, Topics
 from tests.support import events, publisher
 
@@ -40,7 +44,7 @@ def _exchange(log: Log, store: InMemoryStore, **kwargs: Any) -> Exchange:
     return Exchange(store=store, publish=log, topics=TOPICS, **kwargs)
 
 
-async def _two_versions_then_crash(exchange: Exchange) -> list[Any]:
+async def _two_versions_then_crash(exchange: Exchange, *, written_between: bool) -> list[Any]:
     first = student_event.validate_python(events.student("s-1"))
     second = student_event.validate_python(
         events.student("s-1", skills=("python",), event_type="StudentProfileUpdated")
@@ -49,12 +53,22 @@ async def _two_versions_then_crash(exchange: Exchange) -> list[Any]:
     async def crashing() -> None:
         async with exchange.batch():
             await exchange.apply(first, Position(TOPICS.students, 0, 0))
+            if written_between:  # as a park or a round's close in between does
+                await exchange.pipeline.write_pending()
             await exchange.apply(second, Position(TOPICS.students, 0, 1))
-            raise CrashError  # after both commits, before the batch's delivery
+            await exchange.pipeline.write_pending()
+            raise CrashError  # after the writes, before the batch's delivery
 
     with pytest.raises(CrashError):
         await crashing()
     return [first, second]
+
+
+async def _redeliver(exchange: Exchange, redelivered: list[Any]) -> None:
+    """The batch is consumed again (its offsets were never committed)."""
+    async with exchange.batch():
+        for offset, event in enumerate(redelivered):
+            await exchange.apply(event, Position(TOPICS.students, 0, offset))
 
 
 @pytest.fixture
@@ -63,21 +77,47 @@ def held_overwritten(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(batches.Batch, "holds", lambda self, aggregate: False)
 
 
+@pytest.fixture
+def last_outbox_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Control: an aggregate's one write in a batch keeps only its last event's outbox."""
+    stage = batches.Batch.stage
+
+    def forgetful(self: batches.Batch, kind: str, commit: Any) -> None:
+        if (earlier := self.staged.pop((kind, commit.key), None)) is not None:
+            commit = dataclasses.replace(commit, previous=earlier.previous)
+        stage(self, kind, commit)
+
+    monkeypatch.setattr(batches.Batch, "stage", forgetful)
+
+
+@pytest.mark.parametrize("control", [False, True], ids=["batch", "control-last-outbox-only"])
+async def test_an_aggregate_written_once_per_batch_delivers_all_its_changes_on_redelivery(
+    control: bool, request: pytest.FixtureRequest
+) -> None:
+    if control:
+        request.getfixturevalue("last_outbox_only")
+    log, store = Log(), InMemoryStore()
+    exchange = _exchange(log, store)
+    redelivered = await _two_versions_then_crash(exchange, written_between=False)
+    stored = await store.load("students", "s-1")
+    assert stored is not None
+    assert stored.version == 2  # two events, one write
+
+    await _redeliver(exchange, redelivered)
+    assert set(log.versions("s-1")) == ({2} if control else {1, 2})
+
+
 @pytest.mark.parametrize("control", [False, True], ids=["batch", "control-overwrites-held"])
-async def test_an_abandoned_batch_delivers_everything_on_its_redelivery(
+async def test_a_change_after_a_write_in_the_batch_delivers_the_held_first(
     control: bool, request: pytest.FixtureRequest
 ) -> None:
     if control:
         request.getfixturevalue("held_overwritten")
     log, store = Log(), InMemoryStore()
     exchange = _exchange(log, store)
-    redelivered = await _two_versions_then_crash(exchange)
+    redelivered = await _two_versions_then_crash(exchange, written_between=True)
 
-    # The batch is consumed again (its offsets were never committed).
-    async with exchange.batch():
-        for offset, event in enumerate(redelivered):
-            await exchange.apply(event, Position(TOPICS.students, 0, offset))
-
+    await _redeliver(exchange, redelivered)
     # Every committed change reached the changelog; the control loses the first one.
     assert set(log.versions("s-1")) == ({2} if control else {1, 2})
 
@@ -124,20 +164,19 @@ async def test_a_change_of_another_worker_read_at_the_barrier_is_matched(foreign
     assert suggested == (["s-9"] if foreign else [])
 
 
-class GatedStore(InMemoryStore):
-    """Holds each commit until two are waiting: both sides matched before either landed."""
+class GatedSealer(Plain):
+    """Holds each outbox until two are waiting: both sides matched before either landed."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.waiting = 0
         self.both = asyncio.Event()
 
-    async def commit(self, kind: str, key: str, **kw: Any) -> None:
+    async def seal(self, outbox: Sequence[Document]) -> list[Document]:
         self.waiting += 1
         if self.waiting >= 2:
             self.both.set()
         await self.both.wait()
-        await super().commit(kind, key, **kw)
+        return await super().seal(outbox)
 
 
 @pytest.mark.parametrize("control", [False, True], ids=["raced", "control-first-pass-only"])
@@ -152,8 +191,8 @@ async def test_two_subscribers_of_one_worker_racing_still_tell_the_pair(
             self.absorb(result)
 
         monkeypatch.setattr(Context, "matched", first_pass_only)
-    log, store = Log(), GatedStore()
-    exchange = _exchange(log, store)
+    log, store = Log(), InMemoryStore()
+    exchange = _exchange(log, store, sealer=GatedSealer())
 
     async def subscriber(raw: dict[str, Any], adapter: Any) -> None:
         async with exchange.batch():

@@ -261,10 +261,8 @@ async def test_no_event_reads_a_collection_and_each_costs_two_round_trips(world:
     assert world.log.events(TOPICS.matches), "they match"
 
 
-async def test_in_a_batch_the_reads_go_together_and_each_event_costs_one_write(
-    world: World,
-) -> None:
-    """A poll batch of students and offers: one read per kind, one commit per event."""
+async def test_in_a_batch_the_reads_and_the_writes_go_together(world: World) -> None:
+    """A poll batch of students and offers: one read and one write per kind."""
     students = [events.student(f"s-{i}", skills=("linux",)) for i in range(40)]
     offers = [events.offer(f"o-{i}", skills=("linux",)) for i in range(10)]
     parsed = [_parse(raw) for raw in (*students, *offers)]
@@ -272,7 +270,7 @@ async def test_in_a_batch_the_reads_go_together_and_each_event_costs_one_write(
         await world.exchange.prefetch(parsed)
         for event in parsed:
             await world.exchange.apply(event)
-    assert world.store.calls == {"load_many": 2, "commit": 50}
+    assert world.store.calls == {"load_many": 2, "commit_many": 2}
     assert world.log.events(TOPICS.matches), "they match"
 
 
