@@ -97,3 +97,15 @@ def test_acls_follow_the_kind_and_the_prefix() -> None:
         a.name for a in partner_acls(topics, "c", "company") if a.operation == AclOperation.READ
     }
     assert reads == {"t1.bureau.suggestions.c.v1", "c."}
+
+
+def test_bureaus_publisher_signs_each_record_for_its_own_key_and_value() -> None:
+    """One signature per record body, reused for its other topics, never for another."""
+    from bureau.adapters.kafka import KafkaPublisher
+
+    publisher = KafkaPublisher("unused:9092", signer=("school-a", KEY))
+    records = [(b"k", b"v1"), (b"k", b"v2"), (b"k2", b"v1"), (b"k", b"v1")]
+    for key, value in records:
+        headers = publisher._signed(("school-a", KEY), key, value)
+        assert verify(_registry(), key, value, headers, "school-a") is None
+    assert len(publisher._signatures) == 3  # the repeated record was signed once
