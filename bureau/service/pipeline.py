@@ -199,7 +199,8 @@ class Pipeline:
         """
         batch = batches.current()
         if batch is not None and (kind, key) in batch.reads:
-            stored = batch.reads.pop((kind, key))  # read with the batch's others; ours now
+            # Read ahead, or staged by an earlier event of the batch: what is true now.
+            stored = batch.reads[(kind, key)]
         else:
             stored = await self.store.load(kind, key)
         if stored is not None and stored.state is not None and recognise(stored.seen, event, at):
@@ -257,9 +258,9 @@ class Pipeline:
     async def prefetch(self, kind: str, keys: Sequence[str]) -> None:
         """Load the aggregates a batch's events will change, in one round trip.
 
-        Each is used by its first event only (``run`` takes it out); a stale one, changed
-        meanwhile by a write outside ``run``, fails the commit's version check and the
-        batch is applied again from fresh reads.
+        ``run`` uses each until it stages a change (which replaces it); a write outside
+        ``run`` forgets it (``changed``). A stale one, changed meanwhile by another
+        writer, fails the version check and the batch is applied again from fresh reads.
         """
         batch = batches.current()
         wanted = sorted({k for k in keys if (kind, k) not in batch.reads}) if batch else []

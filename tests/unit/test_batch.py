@@ -208,3 +208,20 @@ async def test_two_subscribers_of_one_worker_racing_still_tell_the_pair(
         if t == TOPICS.matches and v
     }
     assert pairs == (set() if control else {("o-1", "s-1")})
+
+
+async def test_an_event_sent_three_times_in_one_batch_has_one_effect() -> None:
+    """The duplicates leave the staged change in place for the batch's next events."""
+    log, store = Log(), InMemoryStore()
+    exchange = _exchange(log, store)
+    first = student_event.validate_python(events.student("s-1"))
+    second = student_event.validate_python(
+        events.student("s-1", skills=("python",), event_type="StudentProfileUpdated")
+    )
+    async with exchange.batch():
+        for offset, event in enumerate([first, first, first, second]):
+            await exchange.apply(event, Position(TOPICS.students, 0, offset))
+    assert log.versions("s-1") == [1, 2]
+    stored = await store.load("students", "s-1")
+    assert stored is not None
+    assert stored.version == 2
