@@ -384,7 +384,6 @@ async def _round(bootstrap: str, url: str, students: int, offers: int) -> tuple[
     await ensure_topics(bootstrap, topics.all(), 6, topic_configs(settings))
     s_events, o_events = events.students(students), events.offers(offers)
     await _produce(bootstrap, topics.students, events.encode(s_events, "student_id"))
-    await _produce(bootstrap, topics.offers, events.encode(o_events, "offer_id"))
     store = MongoStore(url, settings.mongo_db)
     rng = random.Random(7)
     offer_ids = [o["data"]["offer_id"] for o in o_events]
@@ -430,6 +429,9 @@ async def _round(bootstrap: str, url: str, students: int, offers: int) -> tuple[
     async with _worker(settings, store):
         await _drained(bootstrap, topics.group(Purpose.ORGANISATIONS), [topics.organisations])
         await _drained(bootstrap, topics.group(Purpose.STUDENTS), [topics.students])
+        # The offers after the students: each offer is matched once, against all of them
+        # (not each student against the offers open so far). The setup is not measured.
+        await _produce(bootstrap, topics.offers, events.encode(o_events, "offer_id"))
         await _drained(bootstrap, topics.group(Purpose.OFFER_BOOK), [topics.offers])
         start = time.perf_counter()
         await _produce(
