@@ -60,15 +60,28 @@ def register(
     applier.signatures = signatures
 
     def subscribe(purpose: str, routes: Mapping[str, TypeAdapter[Any]]) -> None:
+        grouped = True
+
         async def handle(message: KafkaMessage) -> None:
+            nonlocal grouped
             raw = message.raw_message
             # A poll batch; FastStream's test broker hands a batch subscriber one record.
             records = raw if isinstance(raw, tuple | list) else (raw,)
             decoded = [(record, applier.decoded(record, routes)) for record in records]
-            async with exchange.batch():
-                await _prefetch(exchange, [event for _, event in decoded if event is not None])
-                for record, event in decoded:
-                    await applier.one(record, routes, event)
+            try:
+                async with exchange.batch(grouped=grouped):
+                    await _prefetch(exchange, [e for _, e in decoded if e is not None])
+                    for record, event in decoded:
+                        await applier.one(record, routes, event)
+            except TRANSIENT:
+                raise
+            except Exception:
+                # The batch's one write failed for good, or one event did: apply the
+                # batch again event by event, each write at once, so the event at fault
+                # fails on its own (and is dead-lettered on its fifth failure).
+                grouped = False
+                raise
+            grouped = True
 
         limit = settings.max_message_bytes
         # NACK_ON_ERROR: the offsets are committed only after the batch was applied and

@@ -30,6 +30,8 @@ Rematch = Callable[[], Awaitable[None]]
 class Batch:
     """What a batch applied and has not delivered yet."""
 
+    grouped: bool = True
+    """Stage the writes for one bulk write at the end (else commit each event at once)."""
     held: list[tuple[Document, otel.Context]] = field(default_factory=list)
     """Outbox entries in commit order, each with the trace of the event that made it."""
     pending: set[tuple[str, str]] = field(default_factory=set)
@@ -80,9 +82,13 @@ def current() -> Batch | None:
     return _current.get()
 
 
-def begin() -> object:
-    """Start a batch in this task; pass the token to ``end``."""
-    return _current.set(Batch())
+def begin(*, grouped: bool = True) -> object:
+    """Start a batch in this task; pass the token to ``end``.
+
+    ``grouped`` False commits each event at once (and holds only the delivery): the
+    retry of a batch whose one write failed, so the event at fault fails on its own.
+    """
+    return _current.set(Batch(grouped=grouped))
 
 
 def end(token: object) -> None:

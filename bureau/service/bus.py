@@ -132,13 +132,14 @@ class Exchange:
         await self.rooms[event.event_type](event, at)
 
     @contextlib.asynccontextmanager
-    async def batch(self) -> AsyncIterator[None]:
+    async def batch(self, *, grouped: bool = True) -> AsyncIterator[None]:
         """Apply a poll batch: writes and deliveries wait for its end and go out together.
 
         On an exception nothing held is delivered: the batch is consumed again, and
         each aggregate's last event finds its stored outbox and delivers it then.
+        ``grouped`` False: each event's write at once (``batch.begin``).
         """
-        token = batches.begin()
+        token = batches.begin(grouped=grouped)
         try:
             yield
             batch = batches.current()

@@ -245,7 +245,11 @@ class Pipeline:
             if batch.holds((kind, key)) and (kind, key) not in batch.staged:
                 # Written earlier in the batch, and our write replaces that outbox: out first.
                 await self.deliver_traced(batch.take())
-            batch.stage(kind, commit)
+            if batch.grouped:
+                batch.stage(kind, commit)
+            else:
+                await self.store.commit_many(kind, [commit])
+                batch.reads.pop((kind, key), None)  # stored now; the next event loads it
             batch.hold((kind, key), outbox)
         if stored is not None and stored.parked:
             log.info(

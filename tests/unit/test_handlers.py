@@ -1,5 +1,6 @@
 """Handlers on FastStream's in-memory broker, with the in-memory store."""
 
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator, MutableMapping
@@ -152,6 +153,40 @@ async def test_a_handler_bug_is_retried_then_dead_lettered(
     [dead] = harness.dead
     assert dead.body == body
     assert "handler failed 5 times: KeyError('bug')" in dead.headers[REASON]
+
+
+@pytest.mark.parametrize("control", [False, True], ids=["one-by-one", "control-always-grouped"])
+async def test_a_batch_whose_one_write_fails_is_retried_event_by_event_then_dead_lettered(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, control: bool
+) -> None:
+    """A write that can never succeed must not block the partition: after the batch's
+    grouped write failed, the retry writes each event at once, so the event at fault
+    fails inside its own handling, is counted, and goes to the DLQ on its fifth time."""
+    real = harness.store.commit_many
+
+    async def refuses_the_bug(kind: str, commits: Any) -> None:
+        if any(c.key == "o-bug" for c in commits):
+            raise KeyError("bug")
+        await real(kind, commits)
+
+    monkeypatch.setattr(harness.store, "commit_many", refuses_the_bug)
+    if control:
+        from bureau.service import batch as batches
+
+        grouped = batches.begin
+        monkeypatch.setattr(batches, "begin", lambda **_: grouped(grouped=True))
+    body = json.dumps(events.offer("o-bug")).encode()
+    for _ in range(6):  # the grouped attempt, then five one by one
+        with contextlib.suppress(KeyError):
+            await harness.send(TOPICS.offers, body)
+    if control:
+        assert harness.dead == []  # the partition would be blocked for ever
+        return
+    [dead] = harness.dead
+    assert dead.body == body
+    assert "handler failed 5 times: KeyError('bug')" in dead.headers[REASON]
+    await harness.send(TOPICS.offers, events.offer("o-ok"))
+    assert "o-ok" in harness.store["offers"]  # and the consumer goes on
 
 
 @pytest.fixture
