@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from opentelemetry import context as otel
 
@@ -42,6 +43,8 @@ class Batch:
     """Aggregates as the batch's next event on them sees them (read ahead, or staged)."""
     staged: dict[tuple[str, str], Commit] = field(default_factory=dict)
     """Each changed aggregate's one write, not yet sent to the store."""
+    applied: list[dict[str, Any]] = field(default_factory=list)
+    """The log context of each staged event, logged as applied once written."""
     rematches: list[Rematch] = field(default_factory=list)
     """Second matching passes, run after the batch's records are out and read back."""
     own: int = 0

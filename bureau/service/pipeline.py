@@ -256,7 +256,12 @@ class Pipeline:
                 "parked_events_redriven" if redrive else "parked_events_dropped",
                 count=len(stored.parked),
             )
-        log.info("event_applied", outcomes=len(decision.outcomes))
+        if batch is not None and batch.grouped:
+            # Applied once written: the batch's write may still fail and be retried.
+            context = structlog.contextvars.get_contextvars()
+            batch.applied.append(context | {"outcomes": len(decision.outcomes)})
+        else:
+            log.info("event_applied", outcomes=len(decision.outcomes))
         return Done(decision, stored, tuple(outbox))
 
     async def prefetch(self, kind: str, keys: Sequence[str]) -> None:
@@ -315,6 +320,9 @@ class Pipeline:
             kinds.setdefault(kind, []).append(commit)
         for kind, commits in kinds.items():
             await self.store.commit_many(kind, commits)
+        applied, batch.applied = batch.applied, []
+        for logged in applied:
+            log.info("event_applied", **logged)
 
     async def insert_all(self, inserts: Sequence[tuple[str, str, Document]]) -> None:
         """Write ``inserts``, one ``insert_views`` call per view."""

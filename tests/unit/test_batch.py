@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
+import structlog
 
 from bureau.adapters.memory import InMemoryStore
-from bureau.adapters.store import Document
+from bureau.adapters.store import ConcurrentWriteError, Document
 from bureau.schemas import offer_event, student_event
 from bureau.service import Exchange, Position
 from bureau.service import batch as batches
@@ -225,3 +227,25 @@ async def test_an_event_sent_three_times_in_one_batch_has_one_effect() -> None:
     stored = await store.load("students", "s-1")
     assert stored is not None
     assert stored.version == 2
+
+
+async def test_an_event_is_logged_as_applied_once_its_batch_is_written() -> None:
+    """The workers' logs count first applications: a failed write must not count."""
+    log, store = Log(), InMemoryStore()
+    exchange = _exchange(log, store)
+    real = store.commit_many
+    refusals = [ConcurrentWriteError("another writer")]
+
+    async def once_refused(kind: str, commits: Any) -> None:
+        if refusals:
+            raise refusals.pop()
+        await real(kind, commits)
+
+    store.commit_many = once_refused  # type: ignore[method-assign]
+    registered = student_event.validate_python(events.student("s-1"))
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(2):  # refused, then consumed again
+            with contextlib.suppress(ConcurrentWriteError):
+                async with exchange.batch():
+                    await exchange.apply(registered, Position(TOPICS.students, 0, 0))
+    assert [e["event"] for e in logs if e["event"] == "event_applied"] == ["event_applied"]
