@@ -431,7 +431,10 @@ async def test_requests_are_logged_by_route_pattern_never_by_path(
         monkeypatch.setattr(web_app, "log", structlog.get_logger("bureau.web.app"))
         await client.get("/schools/roc-a", headers=_bearer("roc-token"))
     entries: list[MutableMapping[str, Any]] = [e for e in logs if e["event"] == "web_request"]
-    assert [e["route"] for e in entries] == ["/schools/{school_id}"]
+    # Other pages served in this process meanwhile (an operator page the fault suite's
+    # session polls) log through the same logger: look at the school pages only.
+    schools = [e["route"] for e in entries if e["route"].startswith("/schools")]
+    assert schools == ["/schools/{school_id}"]
     assert "roc-a" not in json.dumps(entries)
     assert "roc-token" not in json.dumps(entries)
 
