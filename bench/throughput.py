@@ -233,15 +233,16 @@ async def _drained(bootstrap: str, group: str, topics: Sequence[str]) -> None:
     try:
         parts = [TopicPartition(t, p) for t in topics for p in range(6)]
         end = await consumer.end_offsets(parts)
+        total, shown = sum(end.values()), time.monotonic()
         async with asyncio.timeout(1800):
             while True:
                 done = await admin.list_consumer_group_offsets(group)
-                if all(
-                    done.get(tp) is not None and done[tp].offset >= end[tp]
-                    for tp in parts
-                    if end[tp]
-                ):
+                taken = sum(min(done[tp].offset, end[tp]) for tp in parts if tp in done)
+                if taken >= total:
                     return
+                if time.monotonic() - shown > 30:  # progress on long work
+                    shown = time.monotonic()
+                    print(f"    … {group}: {taken:,} of {total:,} records", flush=True)
                 await asyncio.sleep(0.05)  # polling interval of the progress check
     finally:
         await consumer.stop()
