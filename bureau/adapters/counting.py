@@ -66,6 +66,11 @@ class CountingStore:
         self.calls["put_view"] += 1
         await self.inner.put_view(view, key, doc)
 
+    async def put_views(self, view: str, docs: Mapping[str, Document | None]) -> None:
+        """Count (one call) and delegate."""
+        self.calls["put_views"] += 1
+        await self.inner.put_views(view, docs)
+
     async def insert_view(self, view: str, key: str, doc: Document) -> None:
         """Count and delegate."""
         self.calls["insert_view"] += 1

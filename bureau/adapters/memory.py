@@ -102,6 +102,11 @@ class InMemoryStore:
         else:
             self[view][key] = _copy({**doc, "_id": key})
 
+    async def put_views(self, view: str, docs: Mapping[str, Document | None]) -> None:
+        """``put_view`` for many keys of one view, in one round trip."""
+        for key, doc in docs.items():
+            await self.put_view(view, key, doc)
+
     async def insert_view(self, view: str, key: str, doc: Document) -> None:
         """Add a document to an append-only view; an existing ``key`` is left as it is."""
         self[view].setdefault(key, _copy({**doc, "_id": key}))

@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pymongo import ASCENDING, AsyncMongoClient, InsertOne, UpdateOne
+from pymongo import ASCENDING, AsyncMongoClient, DeleteOne, InsertOne, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -175,6 +175,19 @@ class MongoStore:
             await self.db[view].delete_one({"_id": key})
         else:
             await self.db[view].replace_one({"_id": key}, doc, upsert=True)
+
+    async def put_views(self, view: str, docs: Mapping[str, Document | None]) -> None:
+        """``put_view`` for many keys of one view, in one unordered bulk write."""
+        if docs:
+            await self.db[view].bulk_write(
+                [
+                    DeleteOne({"_id": key})
+                    if doc is None
+                    else ReplaceOne({"_id": key}, doc, upsert=True)
+                    for key, doc in docs.items()
+                ],
+                ordered=False,
+            )
 
     async def insert_view(self, view: str, key: str, doc: Document) -> None:
         """Add a document to an append-only view; an existing ``key`` is left as it is."""

@@ -111,6 +111,10 @@ class Store(Protocol):
         """Replace (or with None delete) one document of a derived view."""
         ...
 
+    async def put_views(self, view: str, docs: Mapping[str, Document | None]) -> None:
+        """``put_view`` for many keys of one view, in one round trip."""
+        ...
+
     async def insert_view(self, view: str, key: str, doc: Document) -> None:
         """Add a document to an append-only view; an existing ``key`` is left as it is."""
         ...

@@ -346,9 +346,12 @@ class Pipeline:
             else:
                 opened.append((entry, trace))
         outbox = opened
+        views: dict[str, dict[str, Document | None]] = {}
         for entry, _ in outbox:
-            if "view" in entry:
-                await self.store.put_view(entry["view"], entry["key"], entry["doc"])
+            if "view" in entry:  # one key twice: the later entry is the newer document
+                views.setdefault(entry["view"], {})[entry["key"]] = entry["doc"]
+        for view, docs in views.items():
+            await self.store.put_views(view, docs)
         await self.publish_all(
             [
                 (e["topic"], e["key"], None if e["value"] is None else e["value"].encode(), trace)

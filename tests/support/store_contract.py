@@ -108,6 +108,16 @@ class StoreContract:
             "fresh": {"n": 9},
         }
 
+    async def test_many_views_are_replaced_and_deleted_at_once(self, store: Store) -> None:
+        await store.put_view("applications", "gone", {"status": "submitted"})
+        await store.put_view("applications", "kept", {"status": "submitted"})
+        await store.put_views(
+            "applications",
+            {"gone": None, "kept": {"status": "offered"}, "new": {"status": "submitted"}},
+        )
+        found = {d["_id"]: d["status"] for d in await store.find("applications", {})}
+        assert found == {"kept": "offered", "new": "submitted"}
+
     async def test_views_are_replaced_and_deleted(self, store: Store) -> None:
         await store.put_view("applications", "a-1", {"status": "submitted", "school_id": "x"})
         await store.put_view("applications", "a-1", {"status": "offered", "school_id": "x"})
