@@ -1,6 +1,7 @@
 """Throughput, latency, cost per event and memory of the exchange, beside the raw pipeline.
 
-``python -m bench.throughput [--quick]`` prints, in one run on one machine:
+``python -m bench.throughput [--quick] [--round-only]`` prints, in one run on one machine
+(``--round-only``: the whole round alone, the longest figure):
 
 1. the service alone on the in-memory store (no Kafka): cost per event as the exchange
    grows, registrations per second with and without 500 open offers, store round
@@ -54,6 +55,7 @@ from bureau.settings import Settings
 from bureau.topics import Purpose, Table, Topics
 
 QUICK = "--quick" in sys.argv
+ROUND_ONLY = "--round-only" in sys.argv
 
 
 def _line(label: str, *values: object) -> None:
@@ -504,6 +506,11 @@ async def kafka_figures(bootstrap: str, url: str) -> None:
         f"{count} rows",
     )
 
+    await round_figure(bootstrap, url)
+
+
+async def round_figure(bootstrap: str, url: str) -> None:
+    """A whole round through the pipeline, as partner events, then its close."""
     r_students, r_offers = (5000, 500) if QUICK else (50_000, 5000)
     ingest, total, placed = await _round(bootstrap, url, r_students, r_offers)
     _line(
@@ -518,9 +525,10 @@ async def kafka_figures(bootstrap: str, url: str) -> None:
 def main() -> None:
     """Run every section."""
     configure_logging(Settings(log_level="WARNING", log_format="console"))
-    asyncio.run(service_figures())
+    if not ROUND_ONLY:
+        asyncio.run(service_figures())
     with infrastructure() as (bootstrap, url):
-        asyncio.run(kafka_figures(bootstrap, url))
+        asyncio.run((round_figure if ROUND_ONLY else kafka_figures)(bootstrap, url))
 
 
 if __name__ == "__main__":
