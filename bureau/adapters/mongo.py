@@ -7,6 +7,7 @@ It also runs on FerretDB 1.x, so it avoids transactions, change streams and
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -86,9 +87,12 @@ class MongoStore:
         return None if doc is None else stored_from(doc)
 
     async def load_many(self, kind: str, keys: Sequence[str]) -> dict[str, Stored]:
-        """``load`` for many keys in one round trip; keys with nothing stored are left out."""
-        docs = await self.db[kind].find({"_id": {"$in": list(keys)}}).to_list()
-        return {doc["_id"]: stored_from(doc) for doc in docs}
+        """``load`` for many keys, all in flight at once; keys with nothing stored are left out."""
+        # Not one ``$in`` query: FerretDB 1.24 pushes only equality down to PostgreSQL, so
+        # ``$in`` reads the whole collection (3.7 s for 200 keys of 10k documents, growing
+        # with it); concurrent finds by ``_id`` use the index (docs/store.md).
+        docs = await asyncio.gather(*(self.db[kind].find_one({"_id": k}) for k in keys))
+        return {doc["_id"]: stored_from(doc) for doc in docs if doc is not None}
 
     async def commit(
         self,

@@ -61,7 +61,7 @@ class Store(Protocol):
         ...
 
     async def load_many(self, kind: str, keys: Sequence[str]) -> dict[str, Stored]:
-        """``load`` for many keys in one round trip; keys with nothing stored are left out."""
+        """``load`` for many keys in one call (one round trip of time); missing keys left out."""
         ...
 
     async def commit(
