@@ -8,10 +8,12 @@ committed offset and a partition's records reach one aggregate in offset order, 
 partner sending one event twice (or a parked event re-driven twice) within that
 window, and refuses a reused event id with a different body. Neither grows.
 
-The outbox holds what the last applied event sends (views, outcomes, changelog
-records, re-driven parked events). It is written in the same write as the state and
-never cleared: a redelivery of that last event delivers it again, under the same ids.
-It is sealed (``Sealer``) before the commit, so what rests and what goes out match.
+The outbox holds what the last write sends (views, outcomes, changelog records,
+re-driven parked events): one event's, or in a poll batch all of the events that
+write covers (``service.batch``). It is written in the same write as the state and
+never cleared: a redelivery of the write's last event delivers it again, under the
+same ids. It is sealed (``Sealer``) before the commit, so what rests and what goes
+out match.
 """
 
 from __future__ import annotations
