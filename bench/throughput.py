@@ -228,7 +228,10 @@ async def _worker(settings: Settings, store: Store) -> AsyncIterator[Exchange]:
         yield worker.exchange
     finally:
         await worker.broker.stop()
-        await worker.follower.stop()
+        # aiokafka's fetcher may end a timed-out fetch with CancelledError while it is
+        # closed (seen after the 50k round): the figures are taken, let the run finish.
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker.follower.stop()
         await worker.publisher.close()
 
 
@@ -469,9 +472,11 @@ async def _round(bootstrap: str, url: str, students: int, offers: int) -> tuple[
         )
         await _drained(bootstrap, topics.group(Purpose.ROUNDS), [topics.rounds])
         ingest = time.perf_counter() - start
+        print(f"    … {len(inputs):,} round inputs applied in {ingest:.1f} s", flush=True)
         await _produce(bootstrap, topics.rounds, [(rid.encode(), json.dumps(closing).encode())])
         await _drained(bootstrap, topics.group(Purpose.ROUNDS), [topics.rounds])
         total = time.perf_counter() - start
+        print(f"    … closed {total:.1f} s after the first input", flush=True)
     found = await store.get_many("rounds", [rid])
     run = found[0]["state"].get("run") if found else None
     placed = run["placed"] if run else -1  # -1: the round did not close
