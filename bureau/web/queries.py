@@ -1,9 +1,9 @@
 """The dashboard's read model: what its pages show, read from the projections only.
 
 This is the one module of ``bureau.web`` that knows collection names and document
-shapes (the web's adapter). Pages depend on the ``ReadModel`` protocol; the MongoDB
-implementation reads (never writes) through PyMongo's async API, and the in-memory
-one serves unit tests.
+shapes (the web's adapter); the values it returns are in ``bureau.web.views``. Pages
+depend on the ``ReadModel`` protocol; the MongoDB implementation reads (never writes)
+through PyMongo's async API, and the in-memory one serves unit tests.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -19,6 +19,18 @@ from pymongo.asynchronous.database import AsyncDatabase
 from bureau.domain.collaboration import LectureBooking, Question
 from bureau.domain.round import Round
 from bureau.domain.statistics import Row
+from bureau.web.views import (
+    DeadLetterGroup,
+    LectureView,
+    OfferFilter,
+    OfferView,
+    OutcomeView,
+    Page,
+    QuestionView,
+    RoundView,
+    SchoolView,
+    TeamView,
+)
 
 Doc = dict[str, Any]
 T = TypeVar("T")
@@ -30,136 +42,6 @@ LISTED = 200
 """At most this many rounds, questions or lecture requests are listed."""
 DEAD_LETTERS_READ = 5000
 """Dead letters counted per operator page, at most."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Page(Generic[T]):
-    """One page of a list, and whether another follows."""
-
-    items: tuple[T, ...]
-    number: int = 1
-    more: bool = False
-
-
-@dataclass(frozen=True, kw_only=True)
-class OfferFilter:
-    """Which open offers a list shows: all, or one company's, or one region's."""
-
-    company: str | None = None
-    region: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class OfferView:
-    """An offer as listed: its places and who offers it (no applicants)."""
-
-    offer_id: str
-    title: str
-    company_id: str
-    region: str
-    levels: tuple[str, ...]
-    themes: tuple[str, ...]
-    places_open: int
-    places_filled: int
-    withdrawn: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class RoundView:
-    """A matching round and, once closed, its audit record and what places remain."""
-
-    round_id: str
-    coordinator_id: str
-    offers: int
-    follows: str | None
-    closed: bool
-    algorithm_version: str | None = None
-    inputs_hash: str | None = None
-    students: int | None = None
-    places: int | None = None
-    placed: int | None = None
-    unplaced: int | None = None
-    remaining: Mapping[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, kw_only=True)
-class TeamView:
-    """A proposed team, as counts per level (members are not named publicly)."""
-
-    team_id: str
-    size: int
-    levels: Mapping[str, int]
-
-
-@dataclass(frozen=True, kw_only=True)
-class QuestionView:
-    """A research question with the teams proposed for it."""
-
-    question_id: str
-    owner_id: str
-    kind: str
-    title: str
-    levels: tuple[str, ...]
-    themes: tuple[str, ...]
-    deadline: str
-    closed: bool
-    teams: tuple[TeamView, ...]
-
-
-@dataclass(frozen=True, kw_only=True)
-class LectureView:
-    """A guest-lecture request and its booking, if any."""
-
-    request_id: str
-    school_id: str
-    topic: str
-    level: str
-    window: str
-    company_id: str | None
-    booked_on: str | None
-    cancelled: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class OutcomeView:
-    """One application of a school's student (pseudonymous id only)."""
-
-    student_id: str
-    offer_id: str
-    company_id: str
-    status: str
-    submitted_at: str
-    decided_at: str | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class SchoolView:
-    """A school's figures (as last refreshed) and one page of its students' applications."""
-
-    school_id: str
-    figures: Row | None
-    status: str | None
-    outcomes: Page[OutcomeView]
-
-    @property
-    def students(self) -> int:
-        """Students registered at the last statistics refresh."""
-        return (self.figures.students or 0) if self.figures else 0
-
-    @property
-    def placed(self) -> int:
-        """Students with a confirmed or completed placement at the last refresh."""
-        return (self.figures.students_placed or 0) if self.figures else 0
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeadLetterGroup:
-    """Dead letters recorded for one topic, with how often each reason occurred."""
-
-    topic: str
-    count: int
-    reasons: tuple[tuple[str, int], ...]
-    last_at: str | None
 
 
 class ReadModel(Protocol):
