@@ -6,11 +6,10 @@ start-up and kept current with each event. Student postings are grouped by (post
 region, level, travel band) and then by skill, where the travel band is how far the
 students will travel, rounded up to ``BAND_KM``. A query for an offer reads only the
 accepted levels, and in each region only the bands of students willing to travel
-that far. It counts shared skills per candidate in C (``Counter.update``), groups the
-candidates into cells (region, shared-skill count) and scores the cells best bound
-first (``scoring.OfferScorer.bound``), stopping once no remaining cell can beat the
-K-th best. Offer postings are grouped by (region, level) and skill; remote offers sit
-in a region of their own that every student's query reads.
+that far, in cells (region, shared-skill count) scored best bound first
+(``scoring.OfferScorer.bound``), made only while they can still beat the K-th best
+(``search.StudentSearch``). Offer postings are grouped by (region, level) and skill;
+remote offers sit in a region of their own that every student's query reads.
 
 The result equals the full scan of ``matching.students_for_offer`` /
 ``matching.offers_for_student`` over the indexed records, ties included.
@@ -21,8 +20,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
-from itertools import groupby
-from operator import itemgetter
+from typing import TypeVar
 
 from bureau.domain.eligibility import (
     DEFAULT_RULES,
@@ -36,10 +34,12 @@ from bureau.domain.geo import REGION_CENTROIDS, region_of, regions_within
 from bureau.domain.matching import Suggestion, suggestion_for
 from bureau.domain.model import Offer, Student
 from bureau.domain.scoring import DEFAULT_WEIGHTS, OfferScorer, Weights, score_value
+from bureau.domain.search import StudentSearch
 from bureau.schemas.common import Level
 
-_Key = tuple[int, Level] | tuple[int, Level, int]
-_Postings = dict[_Key, dict[str, set[str]]]
+_Key = TypeVar("_Key", tuple[int, Level], tuple[int, Level, int])
+_Skills = dict[str, set[str]]
+"""Ids by skill, in one bucket of postings."""
 
 BAND_KM = 10
 """Width of a travel band: students are indexed by their travel limit rounded up to it."""
@@ -59,13 +59,13 @@ def _band(limit_km: float) -> int:
     return math.ceil(min(limit_km, _FURTHEST_KM) / BAND_KM)
 
 
-def _add(postings: _Postings, key: _Key, skills: frozenset[str], id_: str) -> None:
+def _add(postings: dict[_Key, _Skills], key: _Key, skills: frozenset[str], id_: str) -> None:
     bucket = postings.setdefault(key, {})
     for skill in skills:
         bucket.setdefault(skill, set()).add(id_)
 
 
-def _discard(postings: _Postings, key: _Key, skills: frozenset[str], id_: str) -> None:
+def _discard(postings: dict[_Key, _Skills], key: _Key, skills: frozenset[str], id_: str) -> None:
     bucket = postings.get(key)
     if bucket is None:
         return
@@ -88,8 +88,8 @@ class CandidateIndex:
         self.rules = rules
         self._students: dict[str, Student] = {}
         self._offers: dict[str, Offer] = {}
-        self._student_postings: _Postings = {}
-        self._offer_postings: _Postings = {}
+        self._student_postings: dict[tuple[int, Level, int], _Skills] = {}
+        self._offer_postings: dict[tuple[int, Level], _Skills] = {}
         # Students per travel band, to know which bands exist and how far out to look.
         self._bands: Counter[int] = Counter()
 
@@ -159,38 +159,18 @@ class CandidateIndex:
             regions = _ALL_REGIONS
         else:
             regions = regions_within(region_of(offer.region), bands[0] * BAND_KM)
-        scorer = OfferScorer(offer, self.weights)
-        # Cells of candidates sharing as many skills within one region, each with the
-        # best score any of them could reach there.
-        cells: list[tuple[float, int, list[tuple[str, int]]]] = []
-        for region, km in regions:
-            counts: Counter[str] = Counter()
-            for level in offer.levels:
-                for band in bands:
-                    if band * BAND_KM < km:
-                        break
-                    bucket = self._student_postings.get((region, level, band))
-                    if bucket is None:
-                        continue
-                    for skill in offer.skills:
-                        ids = bucket.get(skill)
-                        if ids:
-                            counts.update(ids)
-            for shared, group in groupby(counts.most_common(), key=itemgetter(1)):
-                cells.append((scorer.bound(shared, km), shared, list(group)))
-        cells.sort(key=itemgetter(0), reverse=True)
-        best: list[tuple[float, str]] = []
-        for bound, shared, members in cells:
-            if len(best) >= limit and -best[limit - 1][0] > bound:
-                break
-            for student_id, _ in members:
-                student = self._students[student_id]
-                km = travel_km(offer, student)
-                if km > travel_limit_km(student, self.rules) or not in_period(offer, student):
-                    continue
-                best.append((-scorer.value(student, shared, km), student_id))
-            best = heapq.nsmallest(limit, best)
-        return [suggestion_for(offer, self._students[sid], self.weights) for _, sid in best]
+        search = StudentSearch(
+            offer=offer,
+            scorer=OfferScorer(offer, self.weights),
+            limit=limit,
+            postings=self._student_postings,
+            students=self._students,
+            bands=bands,
+            band_km=BAND_KM,
+            rules=self.rules,
+        )
+        found = search.run(regions)
+        return [suggestion_for(offer, self._students[sid], self.weights) for sid in found]
 
     def offers_for_student(self, student: Student, limit: int) -> list[Suggestion]:
         """The student's top ``limit`` eligible open offers, best first."""

@@ -181,3 +181,36 @@ def test_no_limit_no_candidates(limit: int) -> None:
     index.upsert_offer(make_offer())
     assert index.students_for_offer(make_offer(), limit) == []
     assert index.offers_for_student(make_student(), limit) == []
+
+
+class _Recorded(dict[tuple[int, Level, int], dict[str, set[str]]]):
+    """Postings that note which regions a query read."""
+
+    def __init__(self, postings: dict[tuple[int, Level, int], dict[str, set[str]]]) -> None:
+        super().__init__(postings)
+        self.regions: set[int] = set()
+
+    def get(self, key: tuple[int, Level, int], default: object = None) -> object:  # type: ignore[override]
+        self.regions.add(key[0])
+        return super().get(key, default)
+
+
+@pytest.mark.parametrize(("limit", "reads_groningen"), [(3, False), (4, True)])
+def test_a_full_top_k_leaves_the_farther_regions_unread(limit: int, reads_groningen: bool) -> None:
+    # Three students near the offer share all its skills; one in Groningen does too but
+    # 150 km away scores less than any of them. A top 3 is full before Groningen comes;
+    # the control asks for 4, so Groningen's postings must be read, and are.
+    offer = make_offer(levels=frozenset({Level.MBO_4}))
+    near = [make_student(f"s-{i}", skills=offer.skills) for i in range(3)]
+    far = make_student("s-far", region="9711", max_travel_km=300, skills=offer.skills)
+    index = CandidateIndex()
+    for student in [*near, far]:
+        index.upsert_student(student)
+    recorded = _Recorded(index._student_postings)
+    index._student_postings = recorded
+
+    found = index.students_for_offer(offer, limit)
+
+    assert found == students_for_offer(offer, [*near, far], limit)
+    assert (97 in recorded.regions) is reads_groningen
+    assert 10 in recorded.regions
