@@ -62,8 +62,21 @@ def _line(label: str, *values: object) -> None:
     print(f"  {label:<62}" + "".join(f"{v!s:>12}" for v in values), flush=True)
 
 
-async def _null(topic: str, key: bytes, value: bytes | None) -> None:
-    """A publisher that drops everything (the service-only figures)."""
+class _Null:
+    """A publisher that drops everything (the service-only figures).
+
+    It takes records many at once, as the worker's ``KafkaPublisher`` does, so the
+    service's own cost of publishing is the worker's: no task per record.
+    """
+
+    async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
+        """Drop one record."""
+
+    async def many(self, records: Sequence[tuple[str, bytes, bytes | None, Any]]) -> None:
+        """Drop the records."""
+
+
+_null = _Null()
 
 
 # --- 1. the service alone, in-memory store ---------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -19,8 +19,9 @@ from aiokafka.errors import (
     TopicAlreadyExistsError,
 )
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from opentelemetry import context as otel
 from opentelemetry import propagate
-from opentelemetry.trace import SpanKind, Tracer
+from opentelemetry.trace import Span, SpanKind, Tracer, set_span_in_context
 
 from bureau.security.signing import signed_headers
 
@@ -163,6 +164,10 @@ def _led(described: list[Any]) -> bool:
     return bool(parts) and all(p.get("leader", -1) >= 0 for p in parts)
 
 
+Record = tuple[str, bytes, bytes | None, otel.Context | None]
+"""A record to send: topic, key, value (``None``: a tombstone), trace context."""
+
+
 class ProducerReplacedError(KafkaError):  # type: ignore[misc]
     """The producer was broken and is replaced; the send is retried (transient)."""
 
@@ -212,33 +217,80 @@ class KafkaPublisher:
 
     async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
         """Send one record (``None``: a tombstone) and wait for the acknowledgement."""
-        if topic not in self.known:
-            if self._ensure is not None:
-                await self._ensure(topic)
-            self.known.add(topic)
+        await self.many([(topic, key, value, None)])
+
+    async def many(self, records: Sequence[Record]) -> None:
+        """Send records in their order and wait until the broker acknowledged every one.
+
+        Each record is only queued (aiokafka's ``send``), in order, so records keep their
+        order per partition and leave in batches; no task per record. A record's trace
+        context (``None``: the current one) parents its span and travels in its headers.
+        """
+        new = {r[0] for r in records} - self.known
+        if new and self._ensure is not None:
+            await asyncio.gather(*(self._ensure(t) for t in new))
+        self.known |= new
         producer = await self._started()
-        with contextlib.ExitStack() as span:
-            if self._tracer is not None:
-                span.enter_context(
-                    self._tracer.start_as_current_span(f"{topic} publish", kind=SpanKind.PRODUCER)
-                )
-            # The trace of the message being handled travels on in the record's headers.
-            carrier: dict[str, str] = {}
-            propagate.inject(carrier)
-            # A tombstone has no body: no content type, or a reader would parse nothing as JSON.
-            kind = _HEADERS if value is not None else []
-            headers = [*kind, *((k, v.encode()) for k, v in carrier.items())]
-            if self.signer is not None and value is not None:
-                headers.extend(self._signed(self.signer, key, value))
-            try:
-                written = await producer.send_and_wait(topic, value, key=key, headers=headers)
-            except _BROKEN as exc:
-                await self._replace(producer, exc)
-                raise ProducerReplacedError(f"producer replaced after {exc!r}") from exc
-        if self._on_sent is not None:
-            self._on_sent(topic, value)
-        if self.on_written is not None:
-            self.on_written(topic, written.partition, written.offset)
+        acks: list[asyncio.Future[Any]] = []
+        spans: list[Span | None] = []
+        try:
+            for topic, key, value, trace in records:
+                span, headers = self._prepared(topic, key, value, trace)
+                spans.append(span)
+                acks.append(await producer.send(topic, value, key=key, headers=headers))
+        except _BROKEN as exc:
+            await self._settled(acks, spans)
+            await self._replace(producer, exc)
+            raise ProducerReplacedError(f"producer replaced after {exc!r}") from exc
+        except BaseException:
+            await self._settled(acks, spans)
+            raise
+        results = await self._settled(acks, spans)
+        failed: BaseException | None = None
+        for (topic, _, value, _), result in zip(records, results, strict=True):
+            if isinstance(result, BaseException):
+                failed = failed or result
+                continue
+            if self._on_sent is not None:
+                self._on_sent(topic, value)
+            if self.on_written is not None:
+                self.on_written(topic, result.partition, result.offset)
+        if isinstance(failed, _BROKEN):
+            await self._replace(producer, failed)
+            raise ProducerReplacedError(f"producer replaced after {failed!r}") from failed
+        if failed is not None:
+            raise failed
+
+    def _prepared(
+        self, topic: str, key: bytes, value: bytes | None, trace: otel.Context | None
+    ) -> tuple[Span | None, list[tuple[str, bytes]]]:
+        """The record's span (if tracing) and headers: content type, trace, signature."""
+        span = None
+        if self._tracer is not None:
+            span = self._tracer.start_span(
+                f"{topic} publish", context=trace, kind=SpanKind.PRODUCER
+            )
+            trace = set_span_in_context(span, trace)
+        # The trace of the message being handled travels on in the record's headers.
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=trace)
+        # A tombstone has no body: no content type, or a reader would parse nothing as JSON.
+        kind = _HEADERS if value is not None else []
+        headers = [*kind, *((k, v.encode()) for k, v in carrier.items())]
+        if self.signer is not None and value is not None:
+            headers.extend(self._signed(self.signer, key, value))
+        return span, headers
+
+    @staticmethod
+    async def _settled(
+        acks: Sequence[asyncio.Future[Any]], spans: Sequence[Span | None]
+    ) -> list[Any]:
+        """Every acknowledgement or its error; each span ends with its record's."""
+        results = await asyncio.gather(*acks, return_exceptions=True)
+        for span in spans:
+            if span is not None:
+                span.end()
+        return results
 
     def _signed(
         self, signer: tuple[str, Ed25519PrivateKey], key: bytes, value: bytes

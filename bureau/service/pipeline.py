@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import structlog
 from opentelemetry import context as otel
@@ -44,6 +44,17 @@ class Publish(Protocol):
 
     async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
         """Publish ``value`` under ``key`` on ``topic``; ``None`` is a tombstone."""
+        ...
+
+
+@runtime_checkable
+class PublishMany(Protocol):
+    """A publisher that takes many records at once (``KafkaPublisher``): no task each."""
+
+    async def many(
+        self, records: Sequence[tuple[str, bytes, bytes | None, otel.Context | None]]
+    ) -> None:
+        """Send ``records`` (topic, key, value, trace) in order; return once all are acked."""
         ...
 
 
@@ -369,7 +380,11 @@ class Pipeline:
         # The producer keeps per-partition order for records sent in order; chunks bound
         # how much is in flight, so a large publish cannot time out on a slow machine.
         for start in range(0, len(records), 500):
-            await asyncio.gather(*(self._send(*record) for record in records[start : start + 500]))
+            chunk = records[start : start + 500]
+            if isinstance(self.publish, PublishMany):
+                await self.publish.many([(t, k.encode(), v, trace) for t, k, v, trace in chunk])
+            else:
+                await asyncio.gather(*(self._send(*record) for record in chunk))
 
     async def _send(
         self, topic: str, key: str, value: bytes | None, trace: otel.Context | None
