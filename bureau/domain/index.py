@@ -33,7 +33,7 @@ from bureau.domain.eligibility import (
 from bureau.domain.geo import REGION_CENTROIDS, region_of, regions_within
 from bureau.domain.matching import Suggestion, suggestion_for
 from bureau.domain.model import Offer, Student
-from bureau.domain.scoring import DEFAULT_WEIGHTS, OfferScorer, Weights, score_value
+from bureau.domain.scoring import DEFAULT_WEIGHTS, OfferScorer, Weights
 from bureau.domain.search import StudentSearch
 from bureau.schemas.common import Level
 
@@ -88,6 +88,7 @@ class CandidateIndex:
         self.rules = rules
         self._students: dict[str, Student] = {}
         self._offers: dict[str, Offer] = {}
+        self._scorers: dict[str, OfferScorer] = {}
         self._student_postings: dict[tuple[int, Level, int], _Skills] = {}
         self._offer_postings: dict[tuple[int, Level], _Skills] = {}
         # Students per travel band, to know which bands exist and how far out to look.
@@ -137,6 +138,7 @@ class CandidateIndex:
         if not offer_is_open(offer):
             return
         self._offers[offer.offer_id] = offer
+        self._scorers[offer.offer_id] = OfferScorer(offer, self.weights)
         region = _offer_region(offer)
         for level in offer.levels:
             _add(self._offer_postings, (region, level), offer.skills, offer.offer_id)
@@ -146,6 +148,7 @@ class CandidateIndex:
         old = self._offers.pop(offer_id, None)
         if old is None:
             return
+        del self._scorers[offer_id]
         region = _offer_region(old)
         for level in old.levels:
             _discard(self._offer_postings, (region, level), old.skills, offer_id)
@@ -194,7 +197,7 @@ class CandidateIndex:
             km = travel_km(offer, student)
             if km > reach or not in_period(offer, student):
                 continue
-            value = score_value(offer, student, shared=shared, km=km, weights=self.weights)
+            value = self._scorers[offer_id].value(student, shared, km)
             scored.append((-value, offer_id))
         best = heapq.nsmallest(limit, scored)
         return [suggestion_for(self._offers[oid], student, self.weights) for _, oid in best]

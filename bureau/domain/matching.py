@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bureau.domain.eligibility import (
     DEFAULT_RULES,
@@ -33,6 +33,7 @@ __all__ = [
     "suggest",
     "suggestion_for",
     "suggestion_id",
+    "told",
     "told_id",
 ]
 
@@ -146,3 +147,13 @@ def told_id(offer_id: str, student_id: str, offer_version: int, student_version:
     so two workers racing to tell one pair publish one notification, not two.
     """
     return uuid.uuid5(suggestion_id(offer_id, student_id), f"{offer_version}/{student_version}")
+
+
+def told(sg: Suggestion, offer_version: int, student_version: int) -> Suggestion:
+    """``sg`` (as ``suggestion_for`` made it) under ``told_id`` of these versions.
+
+    Its id is already the pair's, so only the versions' name is hashed into it.
+    """
+    return replace(
+        sg, suggestion_id=uuid.uuid5(sg.suggestion_id, f"{offer_version}/{student_version}")
+    )

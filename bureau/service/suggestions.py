@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from bureau.domain.collaboration_matching import (
@@ -22,7 +22,7 @@ from bureau.domain.collaboration_matching import (
     specialists_for_request,
 )
 from bureau.domain.eligibility import Rules
-from bureau.domain.matching import Offer, Student, Suggestion, suggest, told_id
+from bureau.domain.matching import Offer, Student, Suggestion, suggest, told
 from bureau.domain.scoring import Weights, score_changed_materially
 from bureau.schemas.envelope import BUREAU
 from bureau.schemas.lectures import LectureRequest, SpecialistDetails
@@ -100,8 +100,7 @@ class Matcher:
     def _record(
         sg: Suggestion, offer: tuple[int, datetime], student: tuple[int, datetime]
     ) -> MatchSuggested:
-        told = replace(sg, suggestion_id=told_id(sg.offer_id, sg.student_id, offer[0], student[0]))
-        return match_suggested(told, max(offer[1], student[1]))
+        return match_suggested(told(sg, offer[0], student[0]), max(offer[1], student[1]))
 
     def lectures_for_request(
         self, request: LectureRequest, version: int, at: datetime

@@ -7,6 +7,8 @@ from bureau.domain.matching import (
     students_for_offer,
     suggest,
     suggestion_id,
+    told,
+    told_id,
 )
 from bureau.schemas.common import Level
 from tests.support.domain import make_offer, make_student
@@ -41,6 +43,14 @@ def test_suggestion_ids_derive_from_the_pair_only() -> None:
     s = suggest(make_offer("o-1"), make_student("s-1"))
     assert s is not None
     assert s.suggestion_id == suggestion_id("o-1", "s-1")
+
+
+def test_a_told_suggestion_has_the_id_of_its_pair_and_versions() -> None:
+    s = suggest(make_offer("o-1"), make_student("s-1"))
+    assert s is not None
+    assert told(s, 2, 3).suggestion_id == told_id("o-1", "s-1", 2, 3)
+    assert told(s, 2, 3).suggestion_id != told_id("o-1", "s-1", 3, 2)
+    assert told(s, 2, 3).score == s.score
 
 
 def test_ranking_is_best_first_and_deterministic() -> None:
