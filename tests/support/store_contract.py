@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -117,6 +119,33 @@ class StoreContract:
         )
         found = {d["_id"]: d["status"] for d in await store.find("applications", {})}
         assert found == {"kept": "offered", "new": "submitted"}
+
+    async def test_a_batch_of_120_updates_and_a_stale_one_is_written_and_refused(
+        self, store: Store
+    ) -> None:
+        """Many existing aggregates and views at once (FerretDB 1.24 wedged on 50 in one)."""
+        keys = [f"k{i:03d}" for i in range(121)]
+        await store.commit_many(
+            "things", [Commit(k, None, {"n": 0}, {"n": 0}, {}, [], 1) for k in keys]
+        )
+        found = await store.load_many("things", keys)
+        stale = replace(found["k120"], version=7)
+        commits = [Commit(k, found[k], {"n": 1}, {"n": 1}, {}, [], 2) for k in keys[:120]]
+        async with asyncio.timeout(120):  # a wedged store fails the test, not the suite
+            with pytest.raises(ConcurrentWriteError):
+                await store.commit_many(
+                    "things", [*commits, Commit("k120", stale, {"n": 1}, {"n": 1}, {}, [], 8)]
+                )
+            await store.put_views("views", {k: {"n": 1} for k in keys})
+            await store.put_views(
+                "views", {k: ({"n": 2} if i % 2 else None) for i, k in enumerate(keys)}
+            )
+        after = await store.load_many("things", keys)
+        assert {k: v.version for k, v in after.items()} == {
+            **dict.fromkeys(keys[:120], 2),
+            "k120": 1,
+        }
+        assert len(await store.find("views", {"n": 2})) == 60
 
     async def test_views_are_replaced_and_deleted(self, store: Store) -> None:
         await store.put_view("applications", "a-1", {"status": "submitted", "school_id": "x"})
