@@ -1,7 +1,14 @@
-"""An offer's placement book: the offer, its places, and every application to it.
+"""An offer's placement book: the offer, its places, and its live applications.
 
 One aggregate per offer, so capacity and the application lifecycle change in one
 atomic write. Pure: the caller loads the book and the student and stores the result.
+
+A closed application (rejected, withdrawn, declined, completed: no event moves it
+again) leaves the book at the book's next change, so the document holds what is live
+and does not grow with the offer's history. Its record stays in the applications
+view (written with the change that closed it); a completed one still holds its place,
+kept as a count. An event naming a closed application gets it from the caller
+(``closed``), who reads it from that view, and is refused as before.
 """
 
 from __future__ import annotations
@@ -56,6 +63,8 @@ HOLDING = frozenset({S.OFFERED, S.ACCEPTED, S.CONFIRMED})
 """Statuses that hold one of the offer's places."""
 FILLED = frozenset({S.CONFIRMED, S.COMPLETED})
 OPEN = frozenset({S.SUBMITTED, S.SHORTLISTED, S.OFFERED, S.ACCEPTED})
+CLOSED = frozenset({S.REJECTED, S.WITHDRAWN, S.DECLINED, S.COMPLETED})
+"""Statuses no event leaves: such an application leaves the book at its next change."""
 SCHOOL_EVENTS = frozenset(
     {"ApplicationSubmitted", "ApplicationWithdrawn", "PlacementAccepted", "PlacementDeclined"}
 )
@@ -97,10 +106,14 @@ class Book(BaseModel):
     offer: OfferDetails
     withdrawn: bool = False
     applications: IdMap[Application] = {}
+    """Live applications, and those closed by the book's latest change."""
+    completed: int = 0
+    """Completed placements whose applications have left the book (they keep a place)."""
 
     def count(self, statuses: frozenset[S]) -> int:
-        """Count applications in ``statuses``."""
-        return sum(1 for a in self.applications.values() if a.status in statuses)
+        """Count applications in ``statuses`` (completed ones that left the book included)."""
+        left = self.completed if S.COMPLETED in statuses else 0
+        return left + sum(1 for a in self.applications.values() if a.status in statuses)
 
     @property
     def filled(self) -> int:
@@ -108,13 +121,25 @@ class Book(BaseModel):
         return self.count(FILLED)
 
     @property
+    def held(self) -> int:
+        """Places held: offered, accepted, confirmed or completed."""
+        return self.count(HOLDING | {S.COMPLETED})
+
+    @property
     def remaining(self) -> int:
         """Places still free for new placements (never below zero)."""
         if self.withdrawn:
             return 0
-        return max(
-            0, self.offer.capacity - self.count(HOLDING) - self.count(frozenset({S.COMPLETED}))
-        )
+        return max(0, self.offer.capacity - self.held)
+
+    def settled(self) -> Book:
+        """The book without its closed applications (a completed one stays a count)."""
+        closed = [a for a in self.applications.values() if a.status in CLOSED]
+        if not closed:
+            return self
+        done = sum(1 for a in closed if a.status is S.COMPLETED)
+        live = {i: a for i, a in self.applications.items() if a.status not in CLOSED}
+        return self.model_copy(update={"applications": live, "completed": self.completed + done})
 
 
 def caused_id(cause: uuid.UUID, what: str) -> uuid.UUID:
@@ -132,8 +157,9 @@ def apply_offer_event(book: Book | None, event: OfferEvent) -> Applied[Book] | R
         return Rejected(f"offer {event.data.offer_id} is unknown")
     if book.offer.company_id != event.source:
         return Rejected("only the offering company may change the offer")
+    book = book.settled()
     if isinstance(event, InternshipOfferUpdated):
-        held = book.count(HOLDING | frozenset({S.COMPLETED}))
+        held = book.held
         if event.data.capacity < held:
             return Rejected(f"capacity {event.data.capacity} is below the {held} places held")
         return Applied(book.model_copy(update={"offer": event.data}))
@@ -153,17 +179,24 @@ def apply_offer_event(book: Book | None, event: OfferEvent) -> Applied[Book] | R
 
 
 def apply_application_event(
-    book: Book | None, event: ApplicationEvent, student: StudentProfile | None
+    book: Book | None,
+    event: ApplicationEvent,
+    student: StudentProfile | None,
+    closed: Application | None = None,
 ) -> Applied[Book] | Rejected | Parked:
-    """Move one application through its lifecycle, keeping capacity at or above zero."""
+    """Move one application through its lifecycle, keeping capacity at or above zero.
+
+    ``closed``: the application the event names, if it has left the book (closed).
+    """
     ref = event.data
     if book is None:
         return Parked(offer_ref(ref.offer_id))
-    app = book.applications.get(ref.application_id)
+    book = book.settled()
+    app = book.applications.get(ref.application_id) or closed
     if isinstance(event, ApplicationSubmitted):
-        return _submit(book, event, student)
+        return _submit(book, event, student, app is not None)
     if isinstance(event, PlacementAllocated):
-        return _allocated(book, event, student)
+        return _allocated(book, event, student, app is not None)
     if app is None:
         return Rejected(f"application {ref.application_id} is unknown for offer {ref.offer_id}")
     if app.student_id != ref.student_id:
@@ -190,10 +223,10 @@ def apply_application_event(
 
 
 def _submit(
-    book: Book, event: ApplicationSubmitted, student: StudentProfile | None
+    book: Book, event: ApplicationSubmitted, student: StudentProfile | None, exists: bool
 ) -> Applied[Book] | Rejected | Parked:
     ref = event.data
-    if ref.application_id in book.applications:
+    if exists:
         return Rejected(f"application {ref.application_id} exists")
     if book.withdrawn:
         return Rejected("the offer is withdrawn and takes no applications")
@@ -220,12 +253,12 @@ def _submit(
 
 
 def _allocated(
-    book: Book, event: PlacementAllocated, student: StudentProfile | None
+    book: Book, event: PlacementAllocated, student: StudentProfile | None, exists: bool
 ) -> Applied[Book] | Rejected | Parked:
     ref = event.data
     if event.source != BUREAU:
         return Rejected("PlacementAllocated may only come from bureau's matching rounds")
-    if ref.application_id in book.applications:
+    if exists:
         return Rejected(f"application {ref.application_id} exists")
     if student is None:
         return Parked(f"student:{ref.student_id}")
@@ -294,6 +327,7 @@ def _outcome(book: Book, app: Application, reason: str) -> Outcome:
 
 
 __all__ = [
+    "CLOSED",
     "Application",
     "Book",
     "Step",

@@ -45,6 +45,8 @@ class Batch:
     """Each changed aggregate's one write, not yet sent to the store."""
     applied: list[dict[str, Any]] = field(default_factory=list)
     """The log context of each staged event, logged as applied once written."""
+    views: dict[tuple[str, str], Document | None] = field(default_factory=dict)
+    """View documents read ahead (``lookup.ViewLookup``), kept current as views are written."""
     rematches: list[Rematch] = field(default_factory=list)
     """Second matching passes, run after the batch's records are out and read back."""
     own: int = 0
@@ -66,6 +68,12 @@ class Batch:
         self.staged[aggregate] = commit
         after = Stored(commit.state, commit.version, commit.seen, tuple(commit.outbox))
         self.reads[aggregate] = replace(after, fields=commit.fields)
+
+    def wrote(self, view: str, docs: dict[str, Document | None]) -> None:
+        """Views were written: what was read ahead of them is what is stored now."""
+        for key, doc in docs.items():
+            if (view, key) in self.views:
+                self.views[(view, key)] = doc
 
     def holds(self, aggregate: tuple[str, str]) -> bool:
         """Whether an outbox of ``aggregate`` waits for the batch's delivery."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from bureau.adapters.store import Store
 from bureau.domain.eligibility import DEFAULT_RULES, Rules
@@ -15,7 +15,8 @@ from bureau.schemas.identity import aggregate_id
 from bureau.service import batch as batches
 from bureau.service.collaboration import Lectures, Research
 from bureau.service.context import Barrier, Context, no_barrier
-from bureau.service.documents import Kind
+from bureau.service.documents import Kind, View
+from bureau.service.lookup import ViewLookup
 from bureau.service.offers import OfferBooks
 from bureau.service.organisations import Organisations
 from bureau.service.pipeline import Pipeline, Plain, Position, Publish, Sealer
@@ -82,6 +83,7 @@ class Exchange:
                 rules=self.rules,
                 rescore_threshold=self.rescore_threshold,
             ),
+            views=ViewLookup(store=self.store),
             barrier=self.barrier,
         )
         books, students, lectures = OfferBooks(ctx=ctx), Students(ctx=ctx), Lectures(ctx=ctx)
@@ -116,7 +118,7 @@ class Exchange:
             rounds,
         )
         self.rooms = rooms
-        self.pipeline = ctx.pipeline
+        self.pipeline, self.views = ctx.pipeline, ctx.views
 
     async def prefetch(self, events: Sequence[Envelope]) -> None:
         """Read the students, offer books and organisations a batch changes, together."""
@@ -126,6 +128,12 @@ class Exchange:
                 keys.setdefault(kind, []).append(aggregate_id(event))
         for kind, wanted in keys.items():
             await self.pipeline.prefetch(kind, wanted)
+        # An application event's rules may need its application's record, if it has
+        # left the book (closed) or the id is taken (domain/book.py).
+        named = [
+            cast(Any, e).data.application_id for e in events if e.event_type in APPLICATION_EVENTS
+        ]
+        await self.views.prefetch(View.APPLICATIONS, named)
 
     async def apply(self, event: Envelope, at: Position | None = None) -> None:
         """Apply one event (from ``at``, when it was consumed from Kafka)."""

@@ -12,6 +12,7 @@ from bureau.schemas.organisations import OrganisationRegisteredData
 from bureau.schemas.students import StudentProfile
 from bureau.service import batch as batches
 from bureau.service.documents import changelog
+from bureau.service.lookup import ViewLookup
 from bureau.service.pipeline import Done, Pipeline, Result
 from bureau.service.suggestions import Matcher
 from bureau.service.tables import Tables
@@ -32,6 +33,7 @@ class Context:
     topics: Topics
     tables: Tables
     matcher: Matcher
+    views: ViewLookup
     barrier: Barrier = no_barrier
 
     def foreign(self) -> int:

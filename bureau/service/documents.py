@@ -174,6 +174,24 @@ def placement_outcome(cause: Envelope, outcome: Outcome) -> PlacementOutcome:
     )
 
 
+def application_from_view(doc: Document | None) -> Application | None:
+    """An application as its applications view keeps it (None: no such view).
+
+    Only what the book's rules read (who, whose school, which status) and its two
+    timestamps: the view's dates, rating and history may be sealed, and are left out.
+    """
+    if doc is None:
+        return None
+    return Application(
+        application_id=doc["application_id"],
+        student_id=doc["student_id"],
+        school_id=doc["school_id"],
+        status=doc["status"],
+        submitted_at=doc["submitted_at"],
+        decided_at=doc.get("decided_at"),
+    )
+
+
 def application_views(book: Book, app: Application) -> list[tuple[str, str, Document | None]]:
     """The applications view of ``app`` and, when placed, the placements view."""
     doc = {

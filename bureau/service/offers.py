@@ -8,7 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from bureau.adapters.store import Document, Stored
-from bureau.domain.book import Book, apply_application_event, apply_offer_event
+from bureau.domain.book import (
+    CLOSED,
+    Application,
+    Book,
+    apply_application_event,
+    apply_offer_event,
+)
 from bureau.domain.decisions import Applied, Parked, Rejected
 from bureau.schemas.applications import ApplicationEvent, ApplicationSubmitted, PlacementAllocated
 from bureau.schemas.envelope import Envelope
@@ -17,6 +23,8 @@ from bureau.schemas.offers import OfferEvent
 from bureau.service.context import Context
 from bureau.service.documents import (
     Kind,
+    View,
+    application_from_view,
     application_views,
     offer_fields,
     offer_for_matching,
@@ -68,8 +76,10 @@ class OfferBooks:
             if student_id in self.ctx.tables.erased:  # waiting would wait forever
                 raise RejectedEventError(f"student {student_id} was erased")
 
+        named = await self._named(event)
+
         def decide(stored: Stored | None) -> Applied[Book] | Rejected | Parked:
-            return apply_application_event(state_of(Book, stored), event, student)
+            return apply_application_event(state_of(Book, stored), event, student, named)
 
         result = await self.ctx.pipeline.run(
             Kind.OFFERS,
@@ -82,6 +92,20 @@ class OfferBooks:
             follow=lambda stored, decision: self._follow(stored, decision, event),
         )
         self.ctx.absorb(result)
+
+    async def _named(self, event: ApplicationEvent) -> Application | None:
+        """The application ``event`` names, if it has left its book, from its view.
+
+        A new one's id must not be taken on any offer; any other event's rules read it
+        only if it is a closed application of this offer (a live one is in the book).
+        """
+        ref = event.data
+        doc = await self.ctx.views.get(View.APPLICATIONS, ref.application_id)
+        found = application_from_view(doc)
+        if found is None or isinstance(event, ApplicationSubmitted | PlacementAllocated):
+            return found
+        mine = doc is not None and doc.get("offer_id") == ref.offer_id
+        return found if mine and found.status in CLOSED else None
 
     def _suggestions(self, stored: Stored | None, book: Book, at: datetime) -> list[MatchSuggested]:
         old = state_of(Book, stored)

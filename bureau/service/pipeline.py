@@ -363,8 +363,11 @@ class Pipeline:
         for entry, _ in outbox:
             if "view" in entry:  # one key twice: the later entry is the newer document
                 views.setdefault(entry["view"], {})[entry["key"]] = entry["doc"]
+        batch = batches.current()  # a delivery in mid-batch: what it read ahead moves on
         for view, docs in views.items():
             await self.store.put_views(view, docs)
+            if batch is not None:
+                batch.wrote(view, docs)
         await self.publish_all(
             [
                 (e["topic"], e["key"], None if e["value"] is None else e["value"].encode(), trace)

@@ -20,6 +20,7 @@ from bureau.service.context import Context
 from bureau.service.documents import (
     Kind,
     View,
+    application_from_view,
     application_views,
     offer_fields,
     question_fields,
@@ -48,10 +49,19 @@ class Removal:
 
             def follow(stored: Stored | None, decision: Applied[Book]) -> list[Document]:
                 book = decision.state
+                mine = [a for a in book.applications.values() if a.student_id == student_id]
+                # Closed ones left the book: their views, rebuilt from what the book's
+                # rules keep (no dates, rating or history), are scrubbed the same way.
+                closed = [
+                    app
+                    for doc in views
+                    if doc["offer_id"] == book.offer.offer_id
+                    and doc["application_id"] not in book.applications
+                    and (app := application_from_view(doc)) is not None
+                ]
                 return [
                     view_entry(*view)
-                    for app in book.applications.values()
-                    if app.student_id == student_id
+                    for app in (*mine, *closed)
                     for view in application_views(book, app)
                 ]
 

@@ -6,7 +6,13 @@ from typing import Any
 
 import pytest
 
-from bureau.domain.book import TRANSITIONS, Book, apply_application_event, apply_offer_event
+from bureau.domain.book import (
+    CLOSED,
+    TRANSITIONS,
+    Book,
+    apply_application_event,
+    apply_offer_event,
+)
 from bureau.domain.decisions import Applied, Parked, Rejected
 from bureau.schemas import (
     ApplicationEvent,
@@ -123,7 +129,11 @@ def _book_in(status: PlacementStatus) -> Book:
 def test_every_illegal_transition_is_rejected_with_a_reason(
     status: PlacementStatus, event_type: str
 ) -> None:
-    result = apply_application_event(_book_in(status), app_event(event_type), student())
+    book = _book_in(status)
+    # A closed application leaves the book at its next change; the caller then hands
+    # it in from the applications view, and the same rule refuses the event.
+    closed = book.applications["a-1"] if status in CLOSED else None
+    result = apply_application_event(book, app_event(event_type), student(), closed)
     assert result == Rejected(f"illegal transition: {event_type} on a {status.value} application")
 
 
@@ -233,3 +243,43 @@ def test_capacity_cannot_be_lowered_below_places_held() -> None:
         book, offer_evt(events.offer("o-1", capacity=1, event_type="InternshipOfferUpdated"))
     )
     assert too_low == Rejected("capacity 1 is below the 2 places held")
+
+
+def test_a_closed_application_leaves_the_book_at_its_next_change_and_keeps_its_place() -> None:
+    book = open_book(capacity=2)
+    for app_id, sid in (("a-1", "s-1"), ("a-2", "s-2"), ("a-3", "s-3")):
+        book = step(book, app_event("ApplicationSubmitted", app_id, sid), student(sid))
+    for event_type in PATH:
+        book = step(book, app_event(event_type, "a-1", "s-1"))
+    assert book.applications["a-1"].status is PlacementStatus.COMPLETED  # closed just now
+    book = step(book, app_event("ApplicationRejected", "a-2", "s-2"))
+    assert list(book.applications) == ["a-2", "a-3"]  # a-1 left at this next change
+    book = step(book, app_event("CandidateShortlisted", "a-3", "s-3"))
+
+    assert list(book.applications) == ["a-3"]  # only what is live
+    assert (book.completed, book.filled, book.remaining) == (1, 1, 1)
+    book = step(book, app_event("PlacementOffered", "a-3", "s-3"))
+    assert (book.held, book.remaining) == (2, 0)  # the completed place counts
+    update = events.offer("o-1", capacity=1, event_type="InternshipOfferUpdated")
+    refused = apply_offer_event(book, offer_evt(update))
+    assert refused == Rejected("capacity 1 is below the 2 places held")
+
+
+@pytest.mark.parametrize("event_type", ["ApplicationSubmitted", "PlacementAllocated"])
+def test_an_application_id_taken_before_stays_taken_after_it_left_the_book(
+    event_type: str,
+) -> None:
+    book = step(open_book(), app_event("ApplicationSubmitted"))
+    book = step(book, app_event("ApplicationWithdrawn"))
+    gone = book.applications["a-1"]
+    book = step(book, app_event("ApplicationSubmitted", "a-2", "s-2"), student("s-2"))
+    assert "a-1" not in book.applications
+    if event_type == "PlacementAllocated":
+        again = app_event(event_type, round_id="r-1").model_copy(update={"source": "bureau"})
+    else:
+        again = app_event(event_type)
+    assert apply_application_event(book, again, student(), gone) == Rejected(
+        "application a-1 exists"
+    )
+    # The control: without what the view keeps, the id would be taken twice.
+    assert isinstance(apply_application_event(book, again, student()), Applied)

@@ -387,3 +387,45 @@ async def test_a_redelivered_event_that_emitted_one_of_bureaus_delivers_its_outb
         for o in world.log.events(TOPICS.outcomes("roc-amsterdam"))
     ]
     assert (("s-2", "no places left") in told) is not control
+
+
+@pytest.mark.parametrize("sees_the_batch", [True, False])
+async def test_an_application_id_closed_earlier_in_the_batch_is_not_taken_again(
+    world: World, monkeypatch: pytest.MonkeyPatch, sees_the_batch: bool
+) -> None:
+    """A closed application leaves its book while its view waits for the batch's end.
+
+    The lookup finds it among what the batch holds. The control reads the store only,
+    and the id is taken twice: a second application under a-1, its first record lost.
+    """
+    if not sees_the_batch:
+        store = world.store
+
+        async def store_only(view: str, key: str) -> dict[str, Any] | None:
+            found = await store.get_many(view, [key])
+            return found[0] if found else None
+
+        monkeypatch.setattr(world.exchange.views, "get", store_only)
+    await world.send(events.offer("o-1"), events.student("s-1"), events.student("s-2"))
+    submit = events.application("ApplicationSubmitted", "a-1", offer_id="o-1", student_id="s-1")
+    async with world.exchange.batch():
+        await world.send(
+            submit,
+            events.application("ApplicationWithdrawn", "a-1", offer_id="o-1", student_id="s-1"),
+            # the book's next change: a-1 (withdrawn) leaves it
+            events.application("ApplicationSubmitted", "a-2", offer_id="o-1", student_id="s-2"),
+        )
+        again = events.application("ApplicationSubmitted", "a-1", offer_id="o-1", student_id="s-1")
+        if sees_the_batch:
+            with pytest.raises(RejectedEventError, match="application a-1 exists"):
+                await world.send(again)
+        else:
+            await world.send(again)
+    book = {e["key"]: e["value"] for e in world.memory["offers"]["o-1"]["state"]["applications"]}
+    assert set(book) == ({"a-2"} if sees_the_batch else {"a-1", "a-2"})
+    status = world.memory["applications"]["a-1"]["status"]
+    assert status == ("withdrawn" if sees_the_batch else "submitted")
+    # After the batch, from the store: still taken (the control's second a-1 is live).
+    if sees_the_batch:
+        with pytest.raises(RejectedEventError, match="application a-1 exists"):
+            await world.send(again)
