@@ -60,9 +60,17 @@ def _band(limit_km: float) -> int:
 
 
 def _add(postings: dict[_Key, _Skills], key: _Key, skills: frozenset[str], id_: str) -> None:
-    bucket = postings.setdefault(key, {})
+    # get before making: setdefault would build an empty set (and dict) on every call,
+    # and a restore calls this for every student and each of their skills.
+    bucket = postings.get(key)
+    if bucket is None:
+        bucket = postings[key] = {}
     for skill in skills:
-        bucket.setdefault(skill, set()).add(id_)
+        ids = bucket.get(skill)
+        if ids is None:
+            bucket[skill] = {id_}
+        else:
+            ids.add(id_)
 
 
 def _discard(postings: dict[_Key, _Skills], key: _Key, skills: frozenset[str], id_: str) -> None:
