@@ -240,12 +240,9 @@ async def _worker(settings: Settings, store: Store) -> AsyncIterator[Exchange]:
     try:
         yield worker.exchange
     finally:
-        await worker.broker.stop()
-        # aiokafka's fetcher may end a timed-out fetch with CancelledError while it is
-        # closed (seen after the 50k round): the figures are taken, let the run finish.
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker.follower.stop()
-        await worker.publisher.close()
+        # Bounded: a batch still running (after a round's close, the offers' books take
+        # its allocations) is cancelled after the graceful timeout, in one log line.
+        await worker.stop()
 
 
 async def _produce(bootstrap: str, topic: str, records: Sequence[tuple[bytes, bytes]]) -> None:
@@ -490,12 +487,46 @@ async def _round(bootstrap: str, url: str, students: int, offers: int) -> tuple[
         await _drained(bootstrap, topics.group(Purpose.ROUNDS), [topics.rounds])
         total = time.perf_counter() - start
         print(f"    … closed {total:.1f} s after the first input", flush=True)
-    found = await store.get_many("rounds", [rid])
-    run = found[0]["state"].get("run") if found else None
+    run = await _run_record(bootstrap, topics.rounds, rid)
     placed = run["placed"] if run else -1  # -1: the round did not close
-    await store.db.client.drop_database(settings.mongo_db)
-    await store.close()
+    print(f"    … placed {placed:,}", flush=True)
+    try:
+        # FerretDB 1.24 can be left wedged by the offers' books' writes after the close
+        # (one update command of 50 or more statements takes its whole connection pool).
+        async with asyncio.timeout(60):
+            await store.db.client.drop_database(settings.mongo_db)
+    except TimeoutError:
+        print(f"    … the store did not answer in 60 s: {settings.mongo_db} left", flush=True)
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(10):
+            await store.close()
     return ingest, total, placed
+
+
+async def _run_record(bootstrap: str, topic: str, rid: str) -> dict[str, Any] | None:
+    """The run bureau published when it closed round ``rid``, read back from Kafka.
+
+    Not from the store: the offers' books are still writing there after the close.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in range(6)]
+        consumer.assign(parts)
+        end = await consumer.end_offsets(parts)
+        for tp in parts:  # the run is among the last records of its round's partition
+            consumer.seek(tp, max(0, end[tp] - 10))
+        found = None
+        async with asyncio.timeout(60):
+            while [tp for tp in parts if await consumer.position(tp) < end[tp]]:
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for event in (json.loads(r.value) for r in records):
+                        data = event.get("data", {})
+                        if event.get("event_type") == "MatchingRoundRun":
+                            found = data if data.get("round_id") == rid else found
+        return found
+    finally:
+        await consumer.stop()
 
 
 async def kafka_figures(bootstrap: str, url: str) -> None:
