@@ -361,6 +361,7 @@ def create_app(
     @app.after_shutdown
     async def _close() -> None:
         await _settled(batches, STOP_TIMEOUT)
+        batches.clear()
         stopping.close()
         for task in feed:
             task.cancel()
