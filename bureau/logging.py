@@ -19,8 +19,13 @@ def configure_logging(settings: Settings, *, log_file: Path | None = None) -> No
     fmt = settings.log_format
     if fmt == "auto":
         fmt = "console" if sys.stderr.isatty() else "json"
+    # No local variables in console tracebacks: a handler's locals hold a poll batch
+    # and the tables, and drawing them held the event loop for tens of seconds.
+    console = structlog.dev.ConsoleRenderer(
+        exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False)
+    )
     renderer: structlog.typing.Processor = (
-        structlog.dev.ConsoleRenderer() if fmt == "console" else structlog.processors.JSONRenderer()
+        console if fmt == "console" else structlog.processors.JSONRenderer()
     )
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,

@@ -21,9 +21,10 @@ import structlog
 from bureau.adapters.kafka import ensure_topics
 from bureau.adapters.memory import InMemoryStore
 from bureau.adapters.store import Commit
-from bureau.app import BROKER_LOGGER, STOP_TIMEOUT, Worker, bounded, topic_configs, wire
+from bureau.app import Worker, topic_configs, wire
 from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
+from bureau.stopping import BROKER_LOGGER, STOP_TIMEOUT, bounded
 from bureau.topics import Topics
 from tests.support import events
 from tests.support.kafka import as_json, produce
