@@ -72,7 +72,7 @@ class TableFollower:
         end = await consumer.end_offsets(self._partitions)
         total = sum(end[tp] - start[tp] for tp in self._partitions)
         log.info("tables_restoring", records=total)
-        with _collected_once():
+        with _collector_off(collect=True):
             await self._poll()
             while not self._reached(end):
                 await self._poll()
@@ -129,7 +129,7 @@ class TableFollower:
     async def _poll(self) -> None:
         assert self._consumer is not None
         batches = await self._consumer.getmany(timeout_ms=200, max_records=5000)
-        with _collector_paused():
+        with _collector_off():
             for tp, records in batches.items():
                 table = self._tables[tp.topic]
                 for record in records:
@@ -154,37 +154,24 @@ class TableFollower:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold Python's cyclic garbage collector off while one fetched batch is applied."""
+def _collector_off(*, collect: bool = False) -> Iterator[None]:
+    """Hold Python's cyclic garbage collector off; with ``collect``, collect once after."""
     # Each record leaves a row of long-lived objects (a profile, its sets, an index
     # entry). With the collector on, every 700 allocations it walks the young objects,
     # and the older generations again as they grow: restoring 100k students spent about
-    # half its CPU there. A batch is bounded (max_records) and applied without an await,
-    # so no other task runs meanwhile; the collector runs when the batch is done.
+    # half its CPU there. A fetched batch is bounded (max_records) and applied without
+    # an await, so no other task runs meanwhile; the collector runs when it is done.
+    # For a whole restore, one full collection at the end walks each row once and
+    # leaves it in the oldest generation; other tasks (the web pages, during the web
+    # app's restore) go without it for the restore's seconds, their cycles freed then.
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
-            gc.enable()
-
-
-@contextlib.contextmanager
-def _collected_once() -> Iterator[None]:
-    """Hold the cyclic collector off for a whole restore, then collect once, in full."""
-    # Left at its own pace, the collector walks each restored row young, again as it
-    # ages and again in full as the heap grows; one full collection at the end walks it
-    # once and leaves it in the oldest generation. Other tasks (the web pages, during
-    # the web app's restore) go without it for the restore's seconds: their cycles are
-    # freed by that collection.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.collect()
+            if collect:
+                gc.collect()
             gc.enable()
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from functools import partial
 
 import pytest
 
-from bureau.adapters.changelog import _collected_once, _collector_paused
+from bureau.adapters.changelog import _collector_off
 
 Pause = Callable[[], AbstractContextManager[None]]
+_collector_paused: Pause = _collector_off
+_collected_once: Pause = partial(_collector_off, collect=True)
 PAUSES = [_collector_paused, _collected_once]
 
 
