@@ -214,6 +214,8 @@ class KafkaPublisher:
         self._lock = asyncio.Lock()
         self.replaced = 0
         self._signatures: dict[tuple[bytes, bytes], list[tuple[str, bytes]]] = {}
+        self._located: set[str] = set()
+        """Topics whose partitions the current producer knows."""
 
     async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
         """Send one record (``None``: a tombstone) and wait for the acknowledgement."""
@@ -231,6 +233,12 @@ class KafkaPublisher:
             await asyncio.gather(*(self._ensure(t) for t in new))
         self.known |= new
         producer = await self._started()
+        # Records are queued one after another: a topic whose partitions this producer
+        # has not looked up yet would stop the queue while it asks. Ask for all at once.
+        unseen = {r[0] for r in records} - self._located
+        if unseen:
+            await asyncio.gather(*(producer.partitions_for(t) for t in unseen))
+            self._located |= unseen
         acks: list[asyncio.Future[Any]] = []
         spans: list[Span | None] = []
         try:
@@ -313,6 +321,10 @@ class KafkaPublisher:
                     enable_idempotence=True,
                     # Generous: a busy 2-core machine must not turn a slow ack into a loss.
                     request_timeout_ms=60_000,
+                    # A full batch stops the queue until it is sent (``many`` queues in
+                    # order): 16 KiB by default, a few suggestions. Well under the
+                    # broker's 1 MiB message limit.
+                    max_batch_size=_BATCH_BYTES,
                     **self._client,
                 )
                 await producer.start()
@@ -323,7 +335,7 @@ class KafkaPublisher:
         async with self._lock:
             replaced = self._producer is broken
             if replaced:  # else another send replaced it already
-                self._producer = None
+                self._producer, self._located = None, set()
                 self.replaced += 1
         if replaced:
             log.warning("producer_replaced", error=repr(exc))
@@ -333,7 +345,7 @@ class KafkaPublisher:
     async def close(self) -> None:
         """Stop the producer, if it was started."""
         async with self._lock:
-            producer, self._producer = self._producer, None
+            producer, self._producer, self._located = self._producer, None, set()
         if producer is not None:
             await producer.stop()
         if self._ensure is not None:
@@ -341,3 +353,4 @@ class KafkaPublisher:
 
 
 _HEADERS = [("content-type", b"application/json")]
+_BATCH_BYTES = 256 * 1024
