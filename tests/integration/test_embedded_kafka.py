@@ -43,7 +43,10 @@ async def _create_topic(bootstrap: str, topic: str, partitions: int = 6) -> None
         await admin.create_topics(
             [NewTopic(topic, num_partitions=partitions, replication_factor=1)]
         )
-        assert topic in await admin.list_topics()
+        # The metadata answering list_topics may lag the creation on a busy machine.
+        async with asyncio.timeout(60):
+            while topic not in await admin.list_topics():  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
     finally:
         await admin.close()
 

@@ -120,7 +120,8 @@ async def test_a_part_that_never_ends_is_abandoned_and_one_cancelled_inside_stay
         assert time.monotonic() - started < 5
         await bounded("fetcher", cancelled_inside(), within=5)
         await asyncio.sleep(0)  # not cancelled: the CancelledError ended its own task
-    assert [(e["event"], e["part"]) for e in logs] == [
+    # Only the stop's lines: a task another test left behind may log meanwhile.
+    assert [(e["event"], e["part"]) for e in logs if e["event"].startswith("worker_stop")] == [
         ("worker_stop_abandoned", "forever"),
         ("worker_stop_cancelled", "fetcher"),
     ]
