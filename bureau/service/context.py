@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +14,7 @@ from bureau.schemas.students import StudentProfile
 from bureau.service import batch as batches
 from bureau.service.documents import changelog
 from bureau.service.lookup import ViewLookup
-from bureau.service.pipeline import Done, Pipeline, Result
+from bureau.service.pipeline import Done, Duplicate, Pipeline, Result
 from bureau.service.suggestions import Matcher
 from bureau.service.tables import Tables
 from bureau.topics import Topics
@@ -99,14 +100,50 @@ class Context:
         if not isinstance(result, Done):
             return
         batch = batches.current()
-        # The outbox went out sealed; sealing is deterministic, so equal means sent.
-        # (A parked event re-driven from the outbox rests sealed whole: it has no value.)
-        sent = {e.get("value") for e in result.outbox if "topic" in e}
 
-        async def rematch() -> None:
+        def others_came() -> bool:
             # Ours: what this batch absorbed (or, outside a batch, this event alone).
             ours = batch.own if batch is not None else own
-            if self.tables.changes - ours == mark:
+            return self.tables.changes - ours != mark
+
+        await self._match_again(result.outbox, again, others_came)
+
+    def unseen(self, result: Result, table: str, key: str) -> int | None:
+        """The version of the changelog record a redelivery sends again, if ours lack it.
+
+        A crash came between the commit and its delivery: the record reaches the tables
+        only now, and whatever was matched meanwhile (another subscriber, a restarted
+        worker restored without it) was matched without it.
+        """
+        if not isinstance(result, Duplicate) or not result.last:
+            return None
+        for entry in result.stored.outbox:
+            if entry.get("table") == table and entry.get("key") == key and entry.get("value"):
+                version = int(json.loads(entry["value"])["v"])
+                row = self.tables.rows.get((table, key))
+                return version if row is None or row.version < version else None
+        return None
+
+    async def rematch_unseen(
+        self, result: Duplicate, again: Callable[[], Sequence[Envelope]]
+    ) -> None:
+        """Match a change ``unseen`` found as its first delivery would have, once it is out."""
+        await self._match_again(result.stored.outbox, again, lambda: True)
+
+    async def _match_again(
+        self,
+        outbox: Sequence[Document],
+        again: Callable[[], Sequence[Envelope]],
+        needed: Callable[[], bool],
+    ) -> None:
+        """After the batch's records are out and read back: ``again``'s news, if ``needed``."""
+        batch = batches.current()
+        # The outbox went out sealed; sealing is deterministic, so equal means sent.
+        # (A parked event re-driven from the outbox rests sealed whole: it has no value.)
+        sent = {e.get("value") for e in outbox if "topic" in e}
+
+        async def rematch() -> None:
+            if not needed():
                 return
             entries = await self.pipeline.sealer.seal(self.entries(again()))
             await self.pipeline.publish_all(

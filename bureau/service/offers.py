@@ -31,7 +31,14 @@ from bureau.service.documents import (
     placement_outcome,
     state_of,
 )
-from bureau.service.pipeline import Done, Position, RejectedEventError, publish_entry, view_entry
+from bureau.service.pipeline import (
+    Done,
+    Duplicate,
+    Position,
+    RejectedEventError,
+    publish_entry,
+    view_entry,
+)
 from bureau.service.tables import offer_body
 from bureau.topics import Table
 
@@ -62,6 +69,15 @@ class OfferBooks:
             await self.ctx.matched(
                 result, mark, lambda: self._suggestions(before, book, event.occurred_at)
             )
+        elif (unseen := self.ctx.unseen(result, Table.OFFERS, offer_id)) is not None:
+            # Sent again after a crash: matched as then, against what the tables had.
+            assert isinstance(result, Duplicate)
+            stored, had = state_of(Book, result.stored), self.ctx.tables.offers.get(offer_id)
+            if stored is not None:
+                now, when = offer_for_matching(stored), event.occurred_at
+                await self.ctx.rematch_unseen(
+                    result, lambda: self.ctx.matcher.for_offer(now, had, unseen, when)
+                )
 
     async def on_application_event(
         self, event: ApplicationEvent, at: Position | None = None

@@ -152,6 +152,18 @@ class Students:
             before, version = result.before, (result.before.version if result.before else 0) + 1
             now = result.decision.state.effective
             await self.ctx.matched(result, mark, lambda: suggestions(before, version, now))
+        elif (unseen := self.ctx.unseen(result, Table.STUDENTS, student_id)) is not None:
+            # Sent again after a crash: matched as then, against what the tables had.
+            assert isinstance(result, Duplicate)
+            record, had = _record_of(result.stored), self.ctx.tables.students.get(student_id)
+            if record is not None and record.effective.may_be_matched:
+                now, was = student_for_matching(record.effective), None
+                if had is not None:
+                    was = student_for_matching(had)
+                when = event.occurred_at
+                await self.ctx.rematch_unseen(
+                    result, lambda: self.ctx.matcher.for_student(now, was, unseen, when)
+                )
         return result
 
     async def _erase(self, event: StudentErased, at: Position | None) -> None:

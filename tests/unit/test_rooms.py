@@ -23,6 +23,7 @@ from bureau.schemas import (
 )
 from bureau.schemas.rounds import round_event
 from bureau.service import Exchange, RejectedEventError
+from bureau.service.context import Context
 from bureau.service.documents import View
 from bureau.topics import Topics
 from tests.support import events
@@ -429,3 +430,37 @@ async def test_an_application_id_closed_earlier_in_the_batch_is_not_taken_again(
     if sees_the_batch:
         with pytest.raises(RejectedEventError, match="application a-1 exists"):
             await world.send(again)
+
+
+class _CrashOnDelivery(Log):
+    """A worker killed between its commit and its delivery: nothing of it goes out."""
+
+    async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
+        raise RuntimeError("killed before delivery")
+
+
+@pytest.mark.parametrize("made_up", [True, False])
+async def test_a_change_redelivered_after_a_crash_is_matched_against_what_came_meanwhile(
+    monkeypatch: pytest.MonkeyPatch, made_up: bool
+) -> None:
+    """The student is committed, the worker dies before delivery; a restarted worker's
+    tables lack them, it takes an offer first (no one to tell), then the student again.
+
+    That duplicate re-sends the student's record and matches them as the first delivery
+    would have, against the tables now: the pair is told. The control skips that: the
+    pair is never told by either side.
+    """
+    store = InMemoryStore()
+    student = _parse(events.student("s-1", skills=("linux",)))
+    dying = Exchange(store=store, publish=_CrashOnDelivery(), topics=TOPICS)
+    with pytest.raises(RuntimeError, match="killed"):
+        await dying.apply(student)
+    log = Log()
+    restarted = Exchange(store=store, publish=log, topics=TOPICS)  # restored without s-1
+    if not made_up:
+        monkeypatch.setattr(Context, "unseen", lambda *args: None)
+    await restarted.apply(_parse(events.offer("o-1", skills=("linux",))))
+    assert log.events(TOPICS.matches) == []
+    await restarted.apply(student)
+    told = [(e["data"]["offer_id"], e["data"]["student_id"]) for e in log.events(TOPICS.matches)]
+    assert told == ([("o-1", "s-1")] if made_up else [])
