@@ -247,11 +247,11 @@ class KafkaPublisher:
                 spans.append(span)
                 acks.append(await producer.send(topic, value, key=key, headers=headers))
         except _BROKEN as exc:
-            await self._settled(acks, spans)
+            _abandon(acks, spans)
             await self._replace(producer, exc)
             raise ProducerReplacedError(f"producer replaced after {exc!r}") from exc
         except BaseException:
-            await self._settled(acks, spans)
+            _abandon(acks, spans)  # a cancelled delivery must not wait for acks
             raise
         results = await self._settled(acks, spans)
         failed: BaseException | None = None
@@ -350,6 +350,16 @@ class KafkaPublisher:
             await producer.stop()
         if self._ensure is not None:
             await self._ensure.close()
+
+
+def _abandon(acks: Sequence[asyncio.Future[Any]], spans: Sequence[Span | None]) -> None:
+    """Stop waiting for records already queued (the message is delivered again)."""
+    for ack in acks:
+        # Their outcome is read when it comes: no "exception never retrieved" noise.
+        ack.add_done_callback(lambda done: done.cancelled() or done.exception())
+    for span in spans:
+        if span is not None:
+            span.end()
 
 
 _HEADERS = [("content-type", b"application/json")]
