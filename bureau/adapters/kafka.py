@@ -17,6 +17,7 @@ from aiokafka.errors import (
     OutOfOrderSequenceNumber,
     ProducerFenced,
     TopicAlreadyExistsError,
+    for_code,
 )
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from opentelemetry import context as otel
@@ -111,35 +112,43 @@ class TopicMaker:
             return self.configs.get(topic, {})
         return self.config_of(topic)
 
+    async def _started(self) -> AIOKafkaAdminClient:
+        if self._admin is None:
+            self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, **self._client)
+            await self._admin.start()
+        return self._admin
+
+    async def existing(self) -> set[str]:
+        """Every topic the cluster has now (one metadata request for all of them)."""
+        async with self._lock:
+            return set(await (await self._started()).list_topics())
+
     async def _create(self) -> None:
         await asyncio.sleep(0)  # let the other sends of this batch ask first
         batch, self._pending = self._pending, {}
         try:
             async with self._lock:
-                if self._admin is None:
-                    self._admin = AIOKafkaAdminClient(
-                        bootstrap_servers=self.bootstrap, **self._client
-                    )
-                    await self._admin.start()
-                admin = self._admin
-                existing = set(await admin.list_topics())
-                new = [
-                    NewTopic(
-                        name=t,
-                        num_partitions=self.partitions,
-                        replication_factor=1,
-                        topic_configs=dict(self._config(t)),
-                    )
-                    for t in batch
-                    if t not in existing
-                ]
+                admin = await self._started()
+                # Asked to create, the broker answers per topic: created, or already
+                # there. Listing the cluster's topics first would cost a metadata response
+                # of every party's topic, decoded in Python, for each new party.
+                made = await admin.create_topics(
+                    [
+                        NewTopic(
+                            name=t,
+                            num_partitions=self.partitions,
+                            replication_factor=1,
+                            topic_configs=dict(self._config(t)),
+                        )
+                        for t in batch
+                    ]
+                )
+                new = _created(made.to_object()["topic_errors"])
                 if new:
-                    with contextlib.suppress(TopicAlreadyExistsError):
-                        await admin.create_topics(new)
                     # A produce to a topic whose leader is not elected yet fails and is
                     # retried: wait here instead, once per topic.
                     async with asyncio.timeout(60):
-                        while not _led(await admin.describe_topics([t.name for t in new])):  # noqa: ASYNC110
+                        while not _led(await admin.describe_topics(new)):  # noqa: ASYNC110
                             await asyncio.sleep(0.05)
         except Exception as exc:  # each waiting send raises it (and is retried)
             for future in batch.values():
@@ -157,6 +166,18 @@ class TopicMaker:
         if self._admin is not None:
             await self._admin.close()
             self._admin = None
+
+
+def _created(answers: list[dict[str, Any]]) -> list[str]:
+    """The topics a create request made; raises the first error but "already there"."""
+    made = []
+    for answer in answers:
+        code = answer["error_code"]
+        if code == 0:
+            made.append(answer["topic"])
+        elif code != TopicAlreadyExistsError.errno:
+            raise for_code(code)(f"creating {answer['topic']}: {answer.get('error_message')}")
+    return made
 
 
 def _led(described: list[Any]) -> bool:
@@ -216,6 +237,7 @@ class KafkaPublisher:
         self._signatures: dict[tuple[bytes, bytes], list[tuple[str, bytes]]] = {}
         self._located: set[str] = set()
         """Topics whose partitions the current producer knows."""
+        self._listed = False
 
     async def __call__(self, topic: str, key: bytes, value: bytes | None) -> None:
         """Send one record (``None``: a tombstone) and wait for the acknowledgement."""
@@ -328,8 +350,24 @@ class KafkaPublisher:
                     **self._client,
                 )
                 await producer.start()
+                await self._warmed(producer)
                 self._producer = producer
             return self._producer
+
+    async def _warmed(self, producer: AIOKafkaProducer) -> None:
+        """Tell a new producer every topic there is, in one metadata request.
+
+        Without this, its first send to each party's topic asks the broker for all the
+        topics it knows so far: a response decoded in Python that grows with the number
+        of parties, once per party, quadratic in all.
+        """
+        if self._ensure is None:
+            return
+        if not self._listed:
+            self.known |= await self._ensure.existing()
+            self._listed = True
+        await producer.client.set_topics(self.known)
+        self._located = set(self.known)
 
     async def _replace(self, broken: AIOKafkaProducer, exc: BaseException) -> None:
         async with self._lock:

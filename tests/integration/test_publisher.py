@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaTimeoutError, OutOfOrderSequenceNumber
 
-from bureau.adapters.kafka import KafkaPublisher, ProducerReplacedError, TopicMaker
+from bureau.adapters.kafka import KafkaPublisher, ProducerReplacedError, TopicMaker, ensure_topics
 from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 from bureau.topics import Topics
@@ -114,3 +114,49 @@ async def test_many_records_keep_their_order_and_one_lost_ack_replaces_the_produ
     assert values[:200] == first
     assert values[-10:] == second
     assert set(values[200:-10]) <= set(second)
+
+
+@pytest.mark.parametrize("warmed", [True, False])
+async def test_a_new_producer_learns_every_topic_at_once(settings: Settings, warmed: bool) -> None:
+    """Sending to parties' topics that exist asks the broker nothing more per topic.
+
+    Each metadata answer lists every topic the producer tracks, decoded in Python; asked
+    once per party it grew with the number of parties. The control skips the warm-up:
+    every first send to a party's topic asks again.
+    """
+    names = Topics.from_settings(settings)
+    parties = [names.suggestions(f"company-warm-{i}") for i in range(12)]
+    security = aiokafka_security(settings)
+    await ensure_topics(settings.kafka_bootstrap, parties, 1, **security)
+    publisher = KafkaPublisher(
+        settings.kafka_bootstrap,
+        ensure=TopicMaker(settings.kafka_bootstrap, client=security),
+        client=security,
+    )
+    if not warmed:
+
+        async def not_warmed(producer: Any) -> None:
+            return None
+
+        publisher._warmed = not_warmed  # type: ignore[method-assign]
+    try:
+        await publisher(names.outcomes("roc-warm"), b"k", b"first")
+        producer = publisher._producer
+        assert producer is not None
+        real_update, asked = producer.client._metadata_update, 0
+
+        async def counted(*args: Any) -> Any:
+            nonlocal asked
+            asked += 1
+            return await real_update(*args)
+
+        producer.client._metadata_update = counted
+        for topic in parties:
+            await publisher(topic, b"k", b"v")
+    finally:
+        await publisher.close()
+    assert (asked == 0) is warmed
+    if not warmed:
+        assert asked >= len(parties)
+    for topic in parties:
+        assert [r.value for r in await read_all(settings.kafka_bootstrap, topic)] == [b"v"]
