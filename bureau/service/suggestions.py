@@ -60,8 +60,10 @@ class Matcher:
             profile = self.tables.students.get(sg.student_id)
             if profile is None:
                 continue
-            student = student_for_matching(profile)
-            if not self._worth_telling(sg, self._suggest(before, student)):
+            # A new offer (no ``before``) tells every candidate: no student to rebuild.
+            if before is not None and not self._worth_telling(
+                sg, self._suggest(before, student_for_matching(profile))
+            ):
                 continue
             other = self._row(Table.STUDENTS, sg.student_id)
             found.append(self._record(sg, (version, at), other))
