@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict
 
@@ -33,6 +34,11 @@ class Round(BaseModel):
     unplaced: tuple[str, ...] = ()
     remaining: IdMap[int] = {}
 
+    @cached_property
+    def offers(self) -> frozenset[str]:
+        """The round's offers, as a set (each of thousands of inputs is checked against it)."""
+        return frozenset(self.details.offer_ids)
+
 
 def open_round(
     existing: Round | None, details: RoundDetails, previous: Round | None
@@ -61,7 +67,7 @@ def may_rank(round_: Round | None, offer_ids: Sequence[str]) -> str:
         return "the round is unknown"
     if round_.closed:
         return "the round is closed"
-    unknown = sorted(set(offer_ids) - set(round_.details.offer_ids))
+    unknown = sorted(set(offer_ids) - round_.offers)
     return f"not in the round: {', '.join(unknown)}" if unknown else ""
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from bureau.adapters.store import Document
+from bureau.adapters.store import Document, Stored
 from bureau.domain.decisions import guarded
 from bureau.domain.roles import check_round_opener
 from bureau.domain.round import Round, close_round, may_rank, open_round
@@ -35,6 +35,8 @@ class Rounds:
     """Opens rounds, takes preferences and rankings, closes with a stable allocation."""
 
     ctx: Context
+    _last: tuple[Stored, Round] | None = None
+    """The round last read, parsed: a batch feeds one round hundreds of inputs."""
 
     async def on_event(self, event: RoundEvent, at: Position | None = None) -> None:
         """Open a round, take rankings, or close it with one stable allocation."""
@@ -51,7 +53,15 @@ class Rounds:
         # A MatchingRoundRun read back is bureau's own record: nothing to apply.
 
     async def _round(self, round_id: str) -> Round | None:
-        return state_of(Round, await self.ctx.pipeline.read(Kind.ROUNDS, round_id))
+        stored = await self.ctx.pipeline.read(Kind.ROUNDS, round_id)
+        # In a batch every read of the round is one Stored object: parsed (a round of
+        # thousands of offers) once, not once per input.
+        if self._last is not None and self._last[0] is stored:
+            return self._last[1]
+        round_ = state_of(Round, stored)
+        if stored is not None and round_ is not None:
+            self._last = (stored, round_)
+        return round_
 
     async def _open(self, event: MatchingRoundOpened, at: Position | None) -> None:
         follows = event.data.follows

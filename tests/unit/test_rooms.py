@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 from bureau.adapters.counting import CountingStore, QueryOnEventPathError
 from bureau.adapters.memory import InMemoryStore
 from bureau.domain.collaboration import Question
+from bureau.domain.round import Round
 from bureau.schemas import (
     application_event,
     lecture_event,
@@ -23,8 +24,9 @@ from bureau.schemas import (
 )
 from bureau.schemas.rounds import round_event
 from bureau.service import Exchange, RejectedEventError
+from bureau.service import rounds as rounds_room
 from bureau.service.context import Context
-from bureau.service.documents import View
+from bureau.service.documents import View, state_of
 from bureau.topics import Topics
 from tests.support import events
 from tests.support.publisher import Log
@@ -330,6 +332,49 @@ async def test_a_rounds_inputs_in_one_batch_cost_one_read_and_one_write(world: W
     await world.redrive()
     placed = sorted(d["student_id"] for d in world.memory["placements"].values())
     assert placed == sorted(ids[:5])  # the company's first five: every input was seen
+
+
+@pytest.mark.parametrize("batched", [True, False])
+async def test_a_batch_parses_its_round_once(
+    world: World, monkeypatch: pytest.MonkeyPatch, batched: bool
+) -> None:
+    """A round names thousands of offers: parsed once per batch, not once per input.
+
+    The control sends the same inputs one at a time: each reads and parses the round.
+    """
+    students = [events.student(f"s-{i}") for i in range(10)]
+    await world.send(
+        events.organisation("coord", "coordinator"),
+        *students,
+        events.offer("o-1", capacity=5),
+        _round(
+            "MatchingRoundOpened", "coord", round_id="r1", coordinator_id="coord", offer_ids=["o-1"]
+        ),
+    )
+    parsed = 0
+
+    def counted(model: Any, stored: Any) -> Any:
+        nonlocal parsed
+        parsed += model is Round
+        return state_of(model, stored)
+
+    monkeypatch.setattr(rounds_room, "state_of", counted)
+    inputs = [
+        _round(
+            "PreferencesSubmitted",
+            "roc-amsterdam",
+            round_id="r1",
+            student_id=s["data"]["student_id"],
+            offer_ids=["o-1"],
+        )
+        for s in students
+    ]
+    if batched:
+        async with world.exchange.batch():
+            await world.send(*inputs)
+    else:
+        await world.send(*inputs)
+    assert parsed == (1 if batched else len(inputs))
 
 
 class UnreachableError(Exception):
