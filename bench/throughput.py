@@ -8,7 +8,8 @@
    trips per event (counted on the Store port), and the tables' memory;
 2. end to end on real Kafka: bureau's worker against the raw pipeline (plain aiokafka
    consumer + the same store), on the embedded store and on the in-memory adapter;
-   offer → first suggestion latency at several rates; restoring the tables; and a
+   offer → first suggestion latency at several rates (one worker, and at 100 offers/s
+   also two: ``bench.worker`` in a process of its own); restoring the tables; and a
    whole round as partner events, then its close, until every allocation is out.
 
 Only ratios hold on a noisy machine: each comparison runs side by side in one process.
@@ -22,6 +23,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import os
 import random
 import statistics
 import sys
@@ -336,8 +338,58 @@ async def _bureau_rate(bootstrap: str, url: str, n: int, on_ferret: bool) -> tup
     return raw, rate
 
 
+@contextlib.asynccontextmanager
+async def _another_worker(settings: Settings) -> AsyncIterator[None]:
+    """One more worker (``bench.worker``) in a process of its own, in the same groups."""
+    env = {
+        **os.environ,
+        "BUREAU_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "BUREAU_MONGO_URL": settings.mongo_url,
+        "BUREAU_MONGO_DB": settings.mongo_db,
+        "BUREAU_TOPIC_PREFIX": settings.topic_prefix,
+        "BUREAU_GROUP_PREFIX": settings.group_prefix,
+        "BUREAU_PARTITIONS": str(settings.partitions),
+        "BUREAU_LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.worker", env=env, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        async with asyncio.timeout(300):
+            while (line := await process.stdout.readline()) != b"ready\n":
+                if not line:
+                    raise RuntimeError(f"bench.worker ended early ({await process.wait()})")
+        yield
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                async with asyncio.timeout(60):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def _stable(bootstrap: str, group: str, members: int) -> None:
+    """Wait until ``group`` is stable with ``members`` members (after a join)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        async with asyncio.timeout(300):
+            while True:
+                described = await admin.describe_consumer_groups([group])
+                found = described[0].to_object()["groups"][0]
+                if found["state"] == "Stable" and len(found["members"]) == members:
+                    return
+                await asyncio.sleep(0.1)  # polling interval of the check
+    finally:
+        await admin.close()
+
+
 async def _latency(
-    bootstrap: str, url: str, students: int, rate: int, seconds: float
+    bootstrap: str, url: str, students: int, rate: int, seconds: float, workers: int = 1
 ) -> tuple[float, float, int]:
     settings = _settings(bootstrap, url)
     topics = Topics.from_settings(settings)
@@ -352,8 +404,12 @@ async def _latency(
         s["data"]["school_id"] for s in events.students(students)
     }
     await ensure_topics(bootstrap, [topics.suggestions(p) for p in sorted(parties)], 1)
-    async with _worker(settings, InMemoryStore()):
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(_worker(settings, InMemoryStore()))
         await _drained(bootstrap, topics.group(Purpose.STUDENTS), [topics.students])
+        for _ in range(workers - 1):
+            await stack.enter_async_context(_another_worker(settings))
+        await _stable(bootstrap, topics.group(Purpose.OFFER_BOOK), workers)
         reader = AIOKafkaConsumer(
             topics.matches, bootstrap_servers=bootstrap, auto_offset_reset="latest", group_id=None
         )
@@ -545,9 +601,12 @@ async def kafka_figures(bootstrap: str, url: str) -> None:
         "p99",
         "answered",
     )
-    for rate in (10, 100) if QUICK else (10, 100, 500):
-        p50, p99, answered = await _latency(bootstrap, url, students, rate, 3 if QUICK else 5)
-        _line(f"  {rate} offers/s", f"{p50:.0f}", f"{p99:.0f}", answered)
+    for rate, workers in [(10, 1), (100, 1), (100, 2)] + ([] if QUICK else [(500, 1)]):
+        p50, p99, answered = await _latency(
+            bootstrap, url, students, rate, 3 if QUICK else 5, workers
+        )
+        label = f"  {rate} offers/s" + (f", {workers} workers" if workers > 1 else "")
+        _line(label, f"{p50:.0f}", f"{p99:.0f}", answered)
 
     n_students = 20_000 if QUICK else 100_000
     seconds, count = await _restore(bootstrap, n_students, 0)
