@@ -293,18 +293,24 @@ async def test_a_reused_event_id_with_another_body_is_refused(world: World) -> N
         await world.send(other)
 
 
-async def test_a_rounds_inputs_in_one_batch_cost_one_read_and_one_write(world: World) -> None:
-    """A poll batch of preferences: the round read once, the inputs inserted together,
-    and a close in the same batch sees them all."""
-    students = [events.student(f"s-{i}") for i in range(20)]
+async def _round_r1_opened(world: World, students: int) -> list[dict[str, Any]]:
+    """Round r1 over offer o-1 (capacity 5), opened with ``students`` registered."""
+    registered = [events.student(f"s-{i}") for i in range(students)]
     await world.send(
         events.organisation("coord", "coordinator"),
-        *students,
+        *registered,
         events.offer("o-1", capacity=5),
         _round(
             "MatchingRoundOpened", "coord", round_id="r1", coordinator_id="coord", offer_ids=["o-1"]
         ),
     )
+    return registered
+
+
+async def test_a_rounds_inputs_in_one_batch_cost_one_read_and_one_write(world: World) -> None:
+    """A poll batch of preferences: the round read once, the inputs inserted together,
+    and a close in the same batch sees them all."""
+    students = await _round_r1_opened(world, 20)
     world.store.calls.clear()
     ids = [s["data"]["student_id"] for s in students]
     async with world.exchange.batch():
@@ -342,15 +348,7 @@ async def test_a_batch_parses_its_round_once(
 
     The control sends the same inputs one at a time: each reads and parses the round.
     """
-    students = [events.student(f"s-{i}") for i in range(10)]
-    await world.send(
-        events.organisation("coord", "coordinator"),
-        *students,
-        events.offer("o-1", capacity=5),
-        _round(
-            "MatchingRoundOpened", "coord", round_id="r1", coordinator_id="coord", offer_ids=["o-1"]
-        ),
-    )
+    students = await _round_r1_opened(world, 10)
     parsed = 0
 
     def counted(model: Any, stored: Any) -> Any:
