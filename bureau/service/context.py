@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bureau.adapters.store import Document
@@ -108,20 +109,24 @@ class Context:
 
         await self._match_again(result.outbox, again, others_came)
 
-    def unseen(self, result: Result, table: str, key: str) -> int | None:
-        """The version of the changelog record a redelivery sends again, if ours lack it.
+    def unseen(self, result: Result, table: str, key: str) -> tuple[int, datetime] | None:
+        """Version and time of the changelog record a redelivery sends again, if ours lack it.
 
         A crash came between the commit and its delivery: the record reaches the tables
         only now, and whatever was matched meanwhile (another subscriber, a restarted
-        worker restored without it) was matched without it.
+        worker restored without it) was matched without it. The time is the record's
+        own: in a batch, a later event of the same aggregate (an identical resend) may be
+        the one redelivered last, and matching under its time would give the record's
+        suggestions, sent again from the outbox, a second body under the same id.
         """
         if not isinstance(result, Duplicate) or not result.last:
             return None
         for entry in result.stored.outbox:
             if entry.get("table") == table and entry.get("key") == key and entry.get("value"):
-                version = int(json.loads(entry["value"])["v"])
+                record = json.loads(entry["value"])
+                version, at = int(record["v"]), datetime.fromisoformat(record["at"])
                 row = self.tables.rows.get((table, key))
-                return version if row is None or row.version < version else None
+                return (version, at) if row is None or row.version < version else None
         return None
 
     async def rematch_unseen(

@@ -74,9 +74,9 @@ class OfferBooks:
             assert isinstance(result, Duplicate)
             stored, had = state_of(Book, result.stored), self.ctx.tables.offers.get(offer_id)
             if stored is not None:
-                now, when = offer_for_matching(stored), event.occurred_at
+                now, (version, when) = offer_for_matching(stored), unseen
                 await self.ctx.rematch_unseen(
-                    result, lambda: self.ctx.matcher.for_offer(now, had, unseen, when)
+                    result, lambda: self.ctx.matcher.for_offer(now, had, version, when)
                 )
 
     async def on_application_event(

@@ -160,9 +160,9 @@ class Students:
                 now, was = student_for_matching(record.effective), None
                 if had is not None:
                     was = student_for_matching(had)
-                when = event.occurred_at
+                version, when = unseen
                 await self.ctx.rematch_unseen(
-                    result, lambda: self.ctx.matcher.for_student(now, was, unseen, when)
+                    result, lambda: self.ctx.matcher.for_student(now, was, version, when)
                 )
         return result
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,7 +27,7 @@ from bureau.service import Exchange, RejectedEventError
 from bureau.service import rounds as rounds_room
 from bureau.service.context import Context
 from bureau.service.documents import View, state_of
-from bureau.topics import Topics
+from bureau.topics import Table, Topics
 from tests.support import events
 from tests.support.publisher import Log
 
@@ -507,3 +507,54 @@ async def test_a_change_redelivered_after_a_crash_is_matched_against_what_came_m
     await restarted.apply(student)
     told = [(e["data"]["offer_id"], e["data"]["student_id"]) for e in log.events(TOPICS.matches)]
     assert told == ([("o-1", "s-1")] if made_up else [])
+
+
+@pytest.mark.parametrize("control", [False, True])
+async def test_a_batch_sent_again_after_a_crash_tells_each_pair_in_one_body(
+    monkeypatch: pytest.MonkeyPatch, control: bool
+) -> None:
+    """A student registered, then the same details resent later, in one batch: one
+    grouped commit whose outbox holds the first event's record and suggestion. The
+    worker dies before delivery; the restarted one takes the batch again.
+
+    The resend, redelivered last, sends that outbox again and matches the record anew,
+    under the record's own time: the same id, the same bytes. The control matches it
+    under the resend's time, as before the fix: one id published with two bodies.
+    """
+    if control:
+        real = Context.unseen
+
+        def resend_time(self: Context, *args: Any) -> tuple[int, datetime] | None:
+            found = real(self, *args)
+            return None if found is None else (found[0], found[1] + timedelta(seconds=8))
+
+        monkeypatch.setattr(Context, "unseen", resend_time)
+    store, log = InMemoryStore(), Log()
+    first = _parse(events.student("s-1", skills=("linux",)))
+    later = (events.T0 + timedelta(seconds=8)).isoformat()
+    resend = _parse({**events.student("s-1", skills=("linux",)), "occurred_at": later})
+    dying = Exchange(store=store, publish=log, topics=TOPICS)
+    await dying.apply(_parse(events.offer("o-1", skills=("linux",))))  # out, in its tables
+
+    async def killed(topic: str, key: bytes, value: bytes | None) -> None:
+        raise RuntimeError("killed before delivery")
+
+    dying.pipeline.publish = killed
+    with pytest.raises(RuntimeError, match="killed"):
+        await _in_one_batch(dying, first, resend)
+    restarted = Exchange(store=store, publish=log, topics=TOPICS)  # restored without s-1
+    for topic, key, value in log.records:
+        if topic == TOPICS.state(Table.OFFERS):
+            restarted.tables.apply(Table.OFFERS, key.decode(), value)
+    await _in_one_batch(restarted, first, resend)
+    bodies: dict[str, set[str]] = {}
+    for e in log.events(TOPICS.matches):
+        bodies.setdefault(e["event_id"], set()).add(json.dumps(e, sort_keys=True))
+    assert bodies  # the pair was told
+    assert (max(len(b) for b in bodies.values()) > 1) is control
+
+
+async def _in_one_batch(exchange: Exchange, *parsed: Any) -> None:
+    async with exchange.batch():
+        for event in parsed:
+            await exchange.apply(event)
