@@ -121,7 +121,8 @@ class Context:
         """
         if not isinstance(result, Duplicate) or not result.last:
             return None
-        for entry in result.stored.outbox:
+        # The last record of the key is the stored state's (a batch may hold several).
+        for entry in reversed(result.stored.outbox):
             if entry.get("table") == table and entry.get("key") == key and entry.get("value"):
                 record = json.loads(entry["value"])
                 version, at = int(record["v"]), datetime.fromisoformat(record["at"])

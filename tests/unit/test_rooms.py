@@ -509,17 +509,19 @@ async def test_a_change_redelivered_after_a_crash_is_matched_against_what_came_m
     assert told == ([("o-1", "s-1")] if made_up else [])
 
 
+@pytest.mark.parametrize("updated", [False, True], ids=["resent", "updated"])
 @pytest.mark.parametrize("control", [False, True])
 async def test_a_batch_sent_again_after_a_crash_tells_each_pair_in_one_body(
-    monkeypatch: pytest.MonkeyPatch, control: bool
+    monkeypatch: pytest.MonkeyPatch, control: bool, updated: bool
 ) -> None:
-    """A student registered, then the same details resent later, in one batch: one
-    grouped commit whose outbox holds the first event's record and suggestion. The
-    worker dies before delivery; the restarted one takes the batch again.
+    """A student registered, then the same details resent later (or a skill added), in
+    one batch: one grouped commit whose outbox holds the records and suggestions of
+    both. The worker dies before delivery; the restarted one takes the batch again.
 
-    The resend, redelivered last, sends that outbox again and matches the record anew,
-    under the record's own time: the same id, the same bytes. The control matches it
-    under the resend's time, as before the fix: one id published with two bodies.
+    The last event, redelivered, sends that outbox again and matches the stored state
+    anew under its record's own version and time (the latest record of the student):
+    the same ids, the same bytes. The control matches it under the later event's time,
+    as before the fix: one id published with two bodies.
     """
     if control:
         real = Context.unseen
@@ -532,9 +534,15 @@ async def test_a_batch_sent_again_after_a_crash_tells_each_pair_in_one_body(
     store, log = InMemoryStore(), Log()
     first = _parse(events.student("s-1", skills=("linux",)))
     later = (events.T0 + timedelta(seconds=8)).isoformat()
-    resend = _parse({**events.student("s-1", skills=("linux",)), "occurred_at": later})
+    second = (
+        events.student("s-1", skills=("linux", "python"), event_type="StudentProfileUpdated")
+        if updated
+        else events.student("s-1", skills=("linux",))
+    )
+    resend = _parse({**second, "occurred_at": later})
     dying = Exchange(store=store, publish=log, topics=TOPICS)
-    await dying.apply(_parse(events.offer("o-1", skills=("linux",))))  # out, in its tables
+    offer = events.offer("o-1", skills=("linux", "python"))
+    await dying.apply(_parse(offer))  # out, and in its tables
 
     async def killed(topic: str, key: bytes, value: bytes | None) -> None:
         raise RuntimeError("killed before delivery")
