@@ -22,7 +22,7 @@ from bureau.topics import Table, Topics
 
 log = structlog.get_logger(__name__)
 
-Apply = Callable[[str, str, bytes | None], None]
+Apply = Callable[[str, str, bytes | None], object]
 Progress = Callable[[int, int], None]
 
 

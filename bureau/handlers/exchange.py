@@ -34,7 +34,7 @@ from bureau.schemas.research import research_event
 from bureau.schemas.rounds import round_event
 from bureau.schemas.students import student_event
 from bureau.security.verify import SignatureCheck
-from bureau.service import Exchange, Position, RejectedEventError
+from bureau.service import Exchange, Position, PresumedAbsentError, RejectedEventError
 from bureau.settings import Settings
 from bureau.topics import Purpose, Topics
 
@@ -68,11 +68,20 @@ def register(
             # A poll batch; FastStream's test broker hands a batch subscriber one record.
             records = raw if isinstance(raw, tuple | list) else (raw,)
             decoded = [(record, applier.decoded(record, routes)) for record in records]
-            try:
-                async with exchange.batch(grouped=grouped):
+
+            async def apply(presume: bool) -> None:
+                async with exchange.batch(grouped=grouped, presume=presume):
                     await _prefetch(exchange, [e for _, e in decoded if e is not None])
                     for record, event in decoded:
                         await applier.one(record, routes, event)
+
+            try:
+                try:
+                    await apply(presume=True)
+                except PresumedAbsentError:
+                    # A creation taken as new was stored (a redelivery, a placeholder):
+                    # at once again, reading it this time, as a redelivery would.
+                    await apply(presume=False)
             except TRANSIENT:
                 raise
             except Exception:

@@ -8,12 +8,13 @@ that matching reads.
 
 from bureau.service.bus import Exchange
 from bureau.service.documents import StudentRecord, offer_for_matching, student_for_matching
-from bureau.service.pipeline import Position, Publish, RejectedEventError
+from bureau.service.pipeline import Position, PresumedAbsentError, Publish, RejectedEventError
 from bureau.service.tables import Tables
 
 __all__ = [
     "Exchange",
     "Position",
+    "PresumedAbsentError",
     "Publish",
     "RejectedEventError",
     "StudentRecord",

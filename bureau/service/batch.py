@@ -23,6 +23,7 @@ from typing import Any
 from opentelemetry import context as otel
 
 from bureau.adapters.store import Commit, Document, Stored
+from bureau.service.tables import Saved
 
 Rematch = Callable[[], Awaitable[None]]
 
@@ -51,6 +52,12 @@ class Batch:
     """Second matching passes, run after the batch's records are out and read back."""
     own: int = 0
     """Table rows this batch's own changelog records changed (write-through)."""
+    presume: bool = False
+    """Take creations of keys the tables do not know as new, unread (``presumed``)."""
+    presumed: set[tuple[str, str]] = field(default_factory=set)
+    """Aggregates taken as stored nowhere: if one was, its insert fails the batch."""
+    absorbed: list[tuple[Saved, int | None]] = field(default_factory=list)
+    """Rows our records changed, as they were, and the version each now has."""
 
     def hold(self, aggregate: tuple[str, str], outbox: Sequence[Document]) -> None:
         """Keep ``outbox`` (just committed on ``aggregate``) for the batch's delivery."""
@@ -93,13 +100,13 @@ def current() -> Batch | None:
     return _current.get()
 
 
-def begin(*, grouped: bool = True) -> object:
+def begin(*, grouped: bool = True, presume: bool = False) -> object:
     """Start a batch in this task; pass the token to ``end``.
 
     ``grouped`` False commits each event at once (and holds only the delivery): the
     retry of a batch whose one write failed, so the event at fault fails on its own.
     """
-    return _current.set(Batch(grouped=grouped))
+    return _current.set(Batch(grouped=grouped, presume=presume))
 
 
 def end(token: object) -> None:

@@ -73,15 +73,21 @@ class Context:
     def absorb(self, result: Result) -> int:
         """Apply our own changelog records to our tables at once (write-through).
 
-        Returns how many rows that changed, so a matcher can tell them from others'.
+        Returns how many rows that changed, so a matcher can tell them from others'. In a
+        batch, what each row was is kept: a batch that fails before its write puts it back.
         """
-        before = self.tables.changes
+        before, batch = self.tables.changes, batches.current()
         if isinstance(result, Done):
             for entry in result.outbox:
-                if "table" in entry:
-                    self.tables.apply(entry["table"], entry["key"], entry["value"])
+                if "table" not in entry:
+                    continue
+                table, key = entry["table"], entry["key"]
+                saved = self.tables.saved(table, key)
+                if self.tables.apply(table, key, entry["value"], own=True) and batch is not None:
+                    row = self.tables.rows.get((table, key))
+                    batch.absorbed.append((saved, row.version if row else None))
         own = self.tables.changes - before
-        if (batch := batches.current()) is not None:
+        if batch is not None:
             batch.own += own
         return own
 

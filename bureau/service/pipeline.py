@@ -26,7 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 import structlog
 from opentelemetry import context as otel
 
-from bureau.adapters.store import Commit, Document, Store, Stored
+from bureau.adapters.store import Commit, ConcurrentWriteError, Document, Store, Stored
 from bureau.domain.decisions import Applied, Parked, Rejected, check_same_body
 from bureau.domain.retention import PARKED_AT
 from bureau.schemas.envelope import Envelope
@@ -99,6 +99,10 @@ class Plain:
 
 class RejectedEventError(Exception):
     """The domain refused the event (illegal transition, stranger speaking, ...)."""
+
+
+class PresumedAbsentError(ConcurrentWriteError):
+    """A batch took a key as new (``Pipeline.presume``), and it was stored: apply it again."""
 
 
 @dataclass(frozen=True)
@@ -290,6 +294,22 @@ class Pipeline:
             return
         found = await self.store.load_many(kind, wanted)
         batch.reads.update(((kind, k), found.get(k)) for k in wanted)
+
+    def presume(self, kind: str, keys: Sequence[str]) -> None:
+        """Take ``keys`` as stored nowhere, unread, in a batch that may presume.
+
+        For creations of keys the tables do not know: nearly always new. One that was
+        stored (a redelivery, a placeholder holding parked events) is decided as new,
+        and its insert fails the batch's write (``PresumedAbsentError``); the batch is
+        then applied again from reads, as a redelivery would be.
+        """
+        batch = batches.current()
+        if batch is None or not batch.presume:
+            return
+        for key in keys:
+            if (kind, key) not in batch.reads:
+                batch.reads[(kind, key)] = None
+                batch.presumed.add((kind, key))
 
     async def read(self, kind: str, key: str) -> Stored | None:
         """Load an aggregate that is read, not changed, by this event (once per batch)."""

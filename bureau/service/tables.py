@@ -37,6 +37,19 @@ class Versioned:
 
     version: int
     at: datetime
+    own: bool = False
+    """Our own write-through, not read back from the changelog yet."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A row as it was before a change, to put back if that change is never committed."""
+
+    table: str
+    key: str
+    row: Versioned | None
+    body: dict[str, Any] | None
+    """What ``Tables.apply`` takes to make the row again (None: no row)."""
 
 
 @dataclass
@@ -66,19 +79,47 @@ class Tables:
         row = self.rows.get((table, key))
         return row.at if row else None
 
-    def apply(self, table: str, key: str, value: bytes | str | None) -> None:
-        """Apply one changelog record (None: the row is gone)."""
+    def apply(self, table: str, key: str, value: bytes | str | None, *, own: bool = False) -> bool:
+        """Apply one changelog record (None: the row is gone); whether it changed the row.
+
+        ``own``: our own record, applied before it is committed (write-through).
+        """
         body = _body(table, value) if value is not None else None
         if body is not None:
-            row = Versioned(body["v"], datetime.fromisoformat(body["at"]))
+            row = Versioned(body["v"], datetime.fromisoformat(body["at"]), own)
             old = self.rows.get((table, key))
             if old is not None and old.version >= row.version:
-                return  # our own write-through read back, or an older record after it
+                if old.own and not own and old.version == row.version:
+                    self.rows[(table, key)] = row  # our own, read back: it was committed
+                return False  # or an older record after a newer one
             self.rows[(table, key)] = row
         elif self.rows.pop((table, key), None) is None:
-            return
+            return False
         self.changes += 1
         _APPLY[table](self, key, body)
+        return True
+
+    def saved(self, table: str, key: str) -> Saved:
+        """The row of ``key`` as it is now, for ``put_back``."""
+        row = self.rows.get((table, key))
+        return Saved(table, key, row, None if row is None else _SAVED[table](self, key))
+
+    def put_back(self, saved: Saved, version: int | None) -> None:
+        """Undo our own change to version ``version`` (None: a removal): never committed.
+
+        A row read from the changelog since (ours read back, or another) stays.
+        """
+        now = self.rows.get((saved.table, saved.key))
+        if version is None and now is not None:
+            return
+        if version is not None and (now is None or now.version != version or not now.own):
+            return
+        if saved.row is None:
+            self.rows.pop((saved.table, saved.key), None)
+        else:
+            self.rows[(saved.table, saved.key)] = saved.row
+        self.changes += 1
+        _APPLY[saved.table](self, saved.key, saved.body)
 
     def _student(self, key: str, body: dict[str, Any] | None) -> None:
         if body is None or body.get("erased"):
@@ -130,6 +171,41 @@ _APPLY = {
     Table.ORGANISATIONS: Tables._organisation,
     Table.SPECIALISTS: Tables._specialist,
     Table.REQUESTS: Tables._request,
+}
+
+
+def _saved_student(tables: Tables, key: str) -> dict[str, Any] | None:
+    if key in tables.erased:
+        return {"erased": True}
+    profile = tables.students.get(key)
+    return None if profile is None else {"profile": profile}
+
+
+def _saved_offer(tables: Tables, key: str) -> dict[str, Any] | None:
+    offer = tables.offers.get(key)
+    return None if offer is None else {"offer": offer_body(offer)}
+
+
+def _saved_request(tables: Tables, key: str) -> dict[str, Any]:
+    request = tables.requests.get(key)
+    return {"closed": True} if request is None else {"request": request}
+
+
+def _saved_row(attr: str, name: str) -> Any:
+    def saved(tables: Tables, key: str) -> dict[str, Any] | None:
+        found = getattr(tables, attr).get(key)
+        return None if found is None else {name: found}
+
+    return saved
+
+
+# A row's body as ``_APPLY`` takes it (models as they are: ``_row`` keeps them).
+_SAVED: dict[str, Any] = {
+    Table.STUDENTS: _saved_student,
+    Table.OFFERS: _saved_offer,
+    Table.ORGANISATIONS: _saved_row("organisations", "org"),
+    Table.SPECIALISTS: _saved_row("specialists", "specialist"),
+    Table.REQUESTS: _saved_request,
 }
 
 

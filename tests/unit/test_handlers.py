@@ -13,6 +13,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from bureau.adapters.memory import InMemoryStore
+from bureau.adapters.store import ConcurrentWriteError
 from bureau.app import build_broker
 from bureau.handlers.dead_letter import ORIGIN, REASON
 from bureau.schemas.identity import KEY_FIELD_BY_TYPE
@@ -141,7 +142,8 @@ async def test_a_handler_bug_is_retried_then_dead_lettered(
 
     # A batch reads ahead too; that failing alone must not hold the record back.
     monkeypatch.setattr(harness.store, "load_many", broken_ahead)
-    body = json.dumps(events.offer("o-bug")).encode()
+    # A withdrawal reads its book (a new offer's book is taken as new, unread).
+    body = json.dumps(events.withdrawal("o-bug")).encode()
     # The in-memory broker does not re-deliver a nacked message; each publish here
     # stands for one re-delivery of the same record (same topic, partition, offset).
     for _ in range(4):
@@ -211,3 +213,26 @@ async def test_each_message_logs_with_its_event_and_correlation_ids(
     assert applied["event_type"] == "InternshipOffered"
     assert applied["correlation_id"] == "corr-42"
     assert applied["topic"] == TOPICS.offers
+
+
+@pytest.mark.parametrize("control", [False, True], ids=["read-again", "control-no-retry"])
+async def test_a_registration_taken_as_new_over_a_placeholder_is_applied_again_at_once(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, control: bool
+) -> None:
+    """A consent came before the profile and waits on a placeholder. The registration
+    is taken as new, unread; its insert fails, and the batch is applied again at once
+    from reads: the consent is re-driven. Control: without that retry the batch fails."""
+    await harness.send(TOPICS.students, events.consent("s-1", given=True))
+    assert harness.store["students"]["s-1"].get("state") is None  # a placeholder
+    if control:
+        from bureau.handlers import exchange as handlers
+
+        monkeypatch.setattr(handlers, "PresumedAbsentError", LookupError)  # never raised
+        with pytest.raises(ConcurrentWriteError):
+            await harness.send(TOPICS.students, events.student("s-1"))
+        return
+    await harness.send(TOPICS.students, events.student("s-1"))
+    stored = harness.store["students"]["s-1"]
+    assert stored["state"]["profile"]["student_id"] == "s-1"
+    assert stored["parked"] == []  # the consent was sent again (the test broker's
+    # offsets are all 0, so here it reads as a redelivery; on Kafka it is applied)

@@ -23,7 +23,7 @@ from bureau.schemas import (
     student_event,
 )
 from bureau.schemas.rounds import round_event
-from bureau.service import Exchange, RejectedEventError
+from bureau.service import Exchange, PresumedAbsentError, RejectedEventError
 from bureau.service import rounds as rounds_room
 from bureau.service.context import Context
 from bureau.service.documents import View, state_of
@@ -275,6 +275,53 @@ async def test_in_a_batch_the_reads_and_the_writes_go_together(world: World) -> 
             await world.exchange.apply(event)
     assert world.store.calls == {"load_many": 2, "commit_many": 2}
     assert world.log.events(TOPICS.matches), "they match"
+
+
+@pytest.mark.parametrize("presume", [True, False], ids=["presumed", "control-read"])
+async def test_a_batch_takes_creations_of_keys_the_tables_lack_as_new_unread(
+    world: World, presume: bool
+) -> None:
+    """New students and offers are inserted without a read; an update still reads."""
+    await world.send(events.student("s-known"))
+    world.store.calls.clear()
+    raws = [events.student(f"s-{i}") for i in range(40)] + [events.offer("o-1")]
+    parsed = [_parse(raw) for raw in (*raws, events.student("s-known", skills=("sql",)))]
+    async with world.exchange.batch(presume=presume):
+        await world.exchange.prefetch(parsed)
+        for event in parsed:
+            await world.exchange.apply(event)
+    reads = {"load_many": 1} if presume else {"load_many": 2}  # control: students, offers
+    assert world.store.calls == reads | {"commit_many": 2}
+    assert len(world.memory["students"]) == 41
+
+
+@pytest.mark.parametrize("put_back", [True, False], ids=["put-back", "control-kept"])
+async def test_a_batch_that_fails_before_its_write_leaves_the_tables_as_they_were(
+    world: World, monkeypatch: pytest.MonkeyPatch, put_back: bool
+) -> None:
+    """Another school's registration of a stored student the tables lack (a worker
+    restarted before its record was out) is taken as new, matched on, then refused
+    from reads: the tables never keep the profile it brought. Control: no put-back."""
+    await world.send(events.student("s-1"))
+    fresh = Exchange(store=world.store, publish=world.log, topics=TOPICS)  # lacks s-1
+    if not put_back:
+        monkeypatch.setattr(type(fresh.tables), "put_back", lambda *_: None)
+    claim = _parse(events.student("s-1", school_id="roc-rotterdam", skills=("sql",)))
+
+    async def batch(presume: bool) -> None:
+        async with fresh.batch(presume=presume):
+            await fresh.prefetch([claim])
+            await fresh.apply(claim)
+
+    with pytest.raises(PresumedAbsentError):
+        await batch(presume=True)
+    with pytest.raises(RejectedEventError):
+        await batch(presume=False)
+    if not put_back:
+        assert fresh.tables.students["s-1"].school_id == "roc-rotterdam"  # wrong, kept
+        return
+    assert "s-1" not in fresh.tables.students
+    assert (Table.STUDENTS, "s-1") not in fresh.tables.rows
 
 
 async def test_the_counting_store_sees_a_query_on_the_event_path() -> None:
