@@ -461,7 +461,7 @@ async def _latency(
     return statistics.median(waits), waits[min(len(waits) - 1, int(0.99 * len(waits)))], len(waits)
 
 
-async def _restore(bootstrap: str, students: int, offers: int) -> tuple[float, int]:
+async def _restore(bootstrap: str, students: int, offers: int) -> tuple[float, int, float, float]:
     settings = _settings(bootstrap, "mongodb://unused")
     topics = Topics.from_settings(settings)
     await ensure_topics(bootstrap, topics.changelogs, 6, topic_configs(settings))
@@ -473,8 +473,14 @@ async def _restore(bootstrap: str, students: int, offers: int) -> tuple[float, i
     await _produce(bootstrap, topics.state(Table.STUDENTS), records)
     follower = TableFollower(bootstrap, topics, tables.apply)
     seconds = await follower.restore()
+    pauses = []  # a full collection's pause, the restore's rows frozen, then not
+    for _ in range(2):
+        start = time.perf_counter()
+        gc.collect()
+        pauses.append(time.perf_counter() - start)
+        gc.unfreeze()
     await follower.stop()
-    return seconds, len(tables.students)
+    return seconds, len(tables.students), pauses[0], pauses[1]
 
 
 async def _round(bootstrap: str, url: str, students: int, offers: int) -> tuple[float, float, int]:
@@ -612,11 +618,16 @@ async def kafka_figures(bootstrap: str, url: str) -> None:
         _line(label, f"{p50:.0f}", f"{p99:.0f}", answered)
 
     n_students = 20_000 if QUICK else 100_000
-    seconds, count = await _restore(bootstrap, n_students, 0)
+    seconds, count, frozen, walked = await _restore(bootstrap, n_students, 0)
     _line(
         f"restore the tables from the changelog: {n_students} students",
         f"{seconds:.1f} s",
         f"{count} rows",
+    )
+    _line(
+        "a full collection after it (ms): rows frozen, not",
+        f"{frozen * 1000:.0f}",
+        f"{walked * 1000:.0f}",
     )
 
     await round_figure(bootstrap, url)
