@@ -78,9 +78,10 @@ def register(
             try:
                 try:
                     await apply(presume=True)
-                except PresumedAbsentError:
+                except PresumedAbsentError as exc:
                     # A creation taken as new was stored (a redelivery, a placeholder):
                     # at once again, reading it this time, as a redelivery would.
+                    log.info("batch_applied_again_from_reads", reason=str(exc))
                     await apply(presume=False)
             except TRANSIENT:
                 raise
