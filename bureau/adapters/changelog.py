@@ -23,10 +23,10 @@ from bureau.topics import Table, Topics
 log = structlog.get_logger(__name__)
 
 Apply = Callable[[str, str, bytes | None], object]
+Progress = Callable[[int, int], None]
 
 REFREEZE_AT = 10_000
 """Records applied before the tables are frozen again after a restore (then at each doubling)."""
-Progress = Callable[[int, int], None]
 
 
 class TableFollower:

@@ -82,8 +82,11 @@ class Context:
                 if "table" not in entry:
                     continue
                 table, key = entry["table"], entry["key"]
+                if batch is None:  # committed already: nothing to put back
+                    self.tables.apply(table, key, entry["value"])
+                    continue
                 saved = self.tables.saved(table, key)
-                if self.tables.apply(table, key, entry["value"], own=True) and batch is not None:
+                if self.tables.apply(table, key, entry["value"], own=True):
                     row = self.tables.rows.get((table, key))
                     batch.absorbed.append((saved, row.version if row else None))
         own = self.tables.changes - before
