@@ -62,6 +62,11 @@ _OUTCOMES = Counter(
     ["status"],
     registry=REGISTRY,
 )
+_READ_AGAIN = Counter(
+    "bureau_batches_read_again",
+    "Poll batches applied again from reads: a creation taken as new was stored already.",
+    registry=REGISTRY,
+)
 _LAG = Gauge(
     "bureau_consumer_lag",
     "Records on a partition not yet applied by a consumer group.",
@@ -102,6 +107,11 @@ def outcome_sent(status: str) -> None:
     _OUTCOMES.labels(status).inc()
 
 
+def read_again(_: str) -> None:
+    """Count one batch applied again from reads (after a redelivery, or a placeholder)."""
+    _READ_AGAIN.inc()
+
+
 def record_lag(rows: Iterable[Lag]) -> None:
     """Set the lag gauge to the latest reading."""
     for row in rows:
@@ -112,6 +122,7 @@ _DECISIONS: dict[str, Callable[[str], None]] = {
     "event_applied": applied,
     "event_parked": parked,
     "event_duplicate": duplicate,
+    "batch_applied_again_from_reads": read_again,
 }
 """The service's log events that record a decision, and the counter each one moves."""
 

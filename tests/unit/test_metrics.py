@@ -44,3 +44,10 @@ def test_the_services_decision_lines_count_per_bound_event_type() -> None:
         metrics.count_decisions(None, "info", {"event": "event_parked"})
         metrics.count_decisions(None, "info", {"event": "something_else"})
     assert _value(name, **labels) - before == 1
+
+
+def test_a_batch_applied_again_from_reads_is_counted() -> None:
+    before = _value("bureau_batches_read_again_total")
+    metrics.count_decisions(None, "info", {"event": "batch_applied_again_from_reads"})
+    metrics.count_decisions(None, "info", {"event": "event_applied"})
+    assert _value("bureau_batches_read_again_total") - before == 1
