@@ -9,7 +9,7 @@ newer one (our own write-through, then the topic) changes nothing.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NotRequired, TypeVar
@@ -191,7 +191,10 @@ def _saved_request(tables: Tables, key: str) -> dict[str, Any]:
     return {"closed": True} if request is None else {"request": request}
 
 
-def _saved_row(attr: str, name: str) -> Any:
+_Saver = Callable[["Tables", str], dict[str, Any] | None]
+
+
+def _saved_row(attr: str, name: str) -> _Saver:
     def saved(tables: Tables, key: str) -> dict[str, Any] | None:
         found = getattr(tables, attr).get(key)
         return None if found is None else {name: found}
@@ -200,7 +203,7 @@ def _saved_row(attr: str, name: str) -> Any:
 
 
 # A row's body as ``_APPLY`` takes it (models as they are: ``_row`` keeps them).
-_SAVED: dict[str, Any] = {
+_SAVED: dict[str, _Saver] = {
     Table.STUDENTS: _saved_student,
     Table.OFFERS: _saved_offer,
     Table.ORGANISATIONS: _saved_row("organisations", "org"),
