@@ -170,9 +170,10 @@ class CandidateIndex:
             regions = _ALL_REGIONS
         else:
             regions = regions_within(region_of(offer.region), bands[0] * BAND_KM)
+        scorer = OfferScorer(offer, self.weights)
         search = StudentSearch(
             offer=offer,
-            scorer=OfferScorer(offer, self.weights),
+            scorer=scorer,
             limit=limit,
             postings=self._student_postings,
             students=self._students,
@@ -181,7 +182,7 @@ class CandidateIndex:
             rules=self.rules,
         )
         found = search.run(regions)
-        return [suggestion_for(offer, self._students[sid], self.weights) for sid in found]
+        return [suggestion_for(offer, self._students[sid], self.weights, scorer) for sid in found]
 
     def offers_for_student(self, student: Student, limit: int) -> list[Suggestion]:
         """The student's top ``limit`` eligible open offers, best first."""
@@ -208,4 +209,7 @@ class CandidateIndex:
             value = self._scorers[offer_id].value(student, shared, km)
             scored.append((-value, offer_id))
         best = heapq.nsmallest(limit, scored)
-        return [suggestion_for(self._offers[oid], student, self.weights) for _, oid in best]
+        return [
+            suggestion_for(self._offers[oid], student, self.weights, self._scorers[oid])
+            for _, oid in best
+        ]

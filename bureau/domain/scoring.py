@@ -119,8 +119,16 @@ def upper_bound(offer: Offer, *, shared: int, weights: Weights = DEFAULT_WEIGHTS
     return OfferScorer(offer, weights).bound(shared)
 
 
-def explain(offer: Offer, student: Student, weights: Weights = DEFAULT_WEIGHTS) -> Score:
-    """Score an eligible pair and say why, in a fixed order: level, skills, theme, distance."""
+def explain(
+    offer: Offer,
+    student: Student,
+    weights: Weights = DEFAULT_WEIGHTS,
+    scorer: OfferScorer | None = None,
+) -> Score:
+    """Score an eligible pair and say why, in a fixed order: level, skills, theme, distance.
+
+    ``scorer`` is the offer's under ``weights``, if the caller has one (a search does).
+    """
     km = travel_km(offer, student)
     skills = sorted(offer.skills & student.skills)
     themes = sorted(offer.themes & student.themes)
@@ -134,8 +142,8 @@ def explain(offer: Offer, student: Student, weights: Weights = DEFAULT_WEIGHTS) 
         reasons.append("remote")
     elif km > weights.nearby_km:
         reasons.append(f"about {km} km away")
-    value = score_value(offer, student, shared=len(skills), km=km, weights=weights)
-    return Score(value=value, reasons=tuple(reasons))
+    scorer = scorer or OfferScorer(offer, weights)
+    return Score(value=scorer.value(student, len(skills), km), reasons=tuple(reasons))
 
 
 def score_changed_materially(previous: float, current: float, threshold: float = 0.05) -> bool:

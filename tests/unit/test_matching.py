@@ -1,8 +1,10 @@
+import uuid
 from typing import Any
 
 import pytest
 
 from bureau.domain.matching import (
+    MATCH_NAMESPACE,
     offers_for_student,
     students_for_offer,
     suggest,
@@ -51,6 +53,30 @@ def test_a_told_suggestion_has_the_id_of_its_pair_and_versions() -> None:
     assert told(s, 2, 3).suggestion_id == told_id("o-1", "s-1", 2, 3)
     assert told(s, 2, 3).suggestion_id != told_id("o-1", "s-1", 3, 2)
     assert told(s, 2, 3).score == s.score
+
+
+@pytest.mark.parametrize(
+    ("offer_id", "student_id", "versions"),
+    [("o-1", "s-1", (2, 3)), ("offer.x_9", "stu-0007", (1, 40)), ("a", "b", (1234567, 1))],
+)
+def test_ids_are_rfc_4122_uuid5_of_the_names_fixed_forever(
+    offer_id: str, student_id: str, versions: tuple[int, int]
+) -> None:
+    # Ids are computed without uuid.uuid5 (for speed); they must stay its values, or a
+    # replay after an upgrade would tell every pair again under new ids.
+    pair = uuid.uuid5(MATCH_NAMESPACE, f"MatchSuggested/{offer_id}/{student_id}")
+    assert suggestion_id(offer_id, student_id) == pair
+    assert told_id(offer_id, student_id, *versions) == uuid.uuid5(
+        pair, f"{versions[0]}/{versions[1]}"
+    )
+    s = suggest(make_offer(offer_id), make_student(student_id))
+    assert s is not None
+    assert told(s, *versions).suggestion_id == told_id(offer_id, student_id, *versions)
+    assert told(s, *versions).suggestion_id.version == 5
+
+
+def test_a_suggestion_id_is_the_one_replays_have_always_had() -> None:
+    assert suggestion_id("o-1", "s-1") == uuid.UUID("c91a2941-5201-5fbe-98e7-de569322b3f9")
 
 
 def test_ranking_is_best_first_and_deterministic() -> None:
