@@ -13,7 +13,7 @@ from bureau.schemas.envelope import Envelope
 from bureau.schemas.organisations import OrganisationRegisteredData
 from bureau.schemas.students import StudentProfile
 from bureau.service import batch as batches
-from bureau.service.documents import changelog
+from bureau.service.documents import Told, changelog
 from bureau.service.lookup import ViewLookup
 from bureau.service.pipeline import Done, Duplicate, Pipeline, Result
 from bureau.service.suggestions import Matcher
@@ -95,7 +95,7 @@ class Context:
         return own
 
     async def matched(
-        self, result: Result, mark: int, again: Callable[[], Sequence[Envelope]]
+        self, result: Result, mark: int, again: Callable[[], Sequence[Suggested]]
     ) -> None:
         """After an applied change: match once more if others' changes came meanwhile.
 
@@ -140,7 +140,7 @@ class Context:
         return None
 
     async def rematch_unseen(
-        self, result: Duplicate, again: Callable[[], Sequence[Envelope]]
+        self, result: Duplicate, again: Callable[[], Sequence[Suggested]]
     ) -> None:
         """Match a change ``unseen`` found as its first delivery would have, once it is out."""
         await self._match_again(result.stored.outbox, again, lambda: True)
@@ -148,7 +148,7 @@ class Context:
     async def _match_again(
         self,
         outbox: Sequence[Document],
-        again: Callable[[], Sequence[Envelope]],
+        again: Callable[[], Sequence[Suggested]],
         needed: Callable[[], bool],
     ) -> None:
         """After the batch's records are out and read back: ``again``'s news, if ``needed``."""
@@ -175,7 +175,7 @@ class Context:
             await self.barrier()
             await rematch()
 
-    def entries(self, records: Sequence[Envelope]) -> list[Document]:
+    def entries(self, records: Sequence[Suggested]) -> list[Document]:
         """Outbox entries that send suggestions."""
         return [
             {"topic": t, "key": k, "value": v.decode()}
@@ -183,14 +183,21 @@ class Context:
             for t, k, v in self.suggestion_entries(record)
         ]
 
-    def suggestion_entries(self, record: Envelope) -> list[tuple[str, str, bytes]]:
+    def suggestion_entries(self, record: Suggested) -> list[tuple[str, str, bytes]]:
         """Where one suggestion goes: bureau's log, and the topic of each party it names."""
-        fields = _fields(record)
-        parties = sorted({p for f in _PARTIES if isinstance(p := fields.get(f), str) and p})
-        topics = [self.topics.matches, *(self.topics.suggestions(p) for p in parties)]
-        value = record.model_dump_json().encode()
-        return [(t, _key(record), value) for t in topics]
+        if isinstance(record, Told):
+            s = record.suggestion
+            key, value, parties = s.offer_id, record.json(), {s.company_id, s.school_id}
+        else:
+            fields = _fields(record)
+            key, value = _key(record), record.model_dump_json().encode()
+            parties = {p for f in _PARTIES if isinstance(p := fields.get(f), str) and p}
+        topics = [self.topics.matches, *(self.topics.suggestions(p) for p in sorted(parties))]
+        return [(t, key, value) for t in topics]
 
+
+Suggested = Envelope | Told
+"""A suggestion to send: a student's (``Told``), a lecture's or a research question's."""
 
 _PARTIES = ("company_id", "school_id", "owner_id")
 

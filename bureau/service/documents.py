@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from bureau.adapters.store import Document, Stored
 from bureau.domain.book import Application, Book
@@ -20,7 +22,6 @@ from bureau.domain.decisions import Rejected
 from bureau.domain.matching import Offer, Student, Suggestion
 from bureau.domain.round import Round
 from bureau.schemas.envelope import BUREAU, Envelope
-from bureau.schemas.matches import MatchSuggested, MatchSuggestedData
 from bureau.schemas.offers import WorkMode
 from bureau.schemas.outcomes import (
     ConsentWithdrawal,
@@ -335,21 +336,41 @@ def student_for_matching(p: StudentProfile) -> Student:
     )
 
 
-def match_suggested(s: Suggestion, occurred_at: datetime) -> MatchSuggested:
-    """The record of a suggestion; every field derives from the pair's state."""
-    return MatchSuggested(
-        event_id=s.suggestion_id,
-        occurred_at=occurred_at,
-        source=BUREAU,
-        data=MatchSuggestedData(
-            offer_id=s.offer_id,
-            company_id=s.company_id,
-            student_id=s.student_id,
-            school_id=s.school_id,
-            score=s.score,
-            reasons=s.reasons,
-        ),
-    )
+@dataclass(frozen=True, slots=True)
+class Told:
+    """A suggestion to tell, as of ``at`` (the later side's time): a ``MatchSuggested``."""
+
+    suggestion: Suggestion
+    at: datetime
+
+    def json(self) -> bytes:
+        """The ``MatchSuggested`` record's JSON, as ``model_dump_json`` writes it.
+
+        Built without the model: every field derives from validated state, and a
+        suggestion is the commonest record bureau writes (~10 per student registered,
+        ~20 per offer), where the model's validation and dump cost 10 µs against 3.
+        A test holds these bytes to the model's, valid and equal.
+        """
+        s = self.suggestion
+        return to_json(
+            {
+                "event_id": s.suggestion_id,
+                "event_type": "MatchSuggested",
+                "occurred_at": self.at.astimezone(UTC),
+                "source": BUREAU,
+                "schema_version": 1,
+                "correlation_id": None,
+                "data": {
+                    "offer_id": s.offer_id,
+                    "company_id": s.company_id,
+                    "student_id": s.student_id,
+                    "school_id": s.school_id,
+                    "score": s.score,
+                    "reasons": s.reasons,
+                    "sealed": None,
+                },
+            }
+        )
 
 
 def changelog(kind: str, version: int, at: datetime, body: Document | None) -> str | None:

@@ -18,11 +18,11 @@ from bureau.domain.book import (
 from bureau.domain.decisions import Applied, Parked, Rejected
 from bureau.schemas.applications import ApplicationEvent, ApplicationSubmitted, PlacementAllocated
 from bureau.schemas.envelope import Envelope
-from bureau.schemas.matches import MatchSuggested
 from bureau.schemas.offers import OfferEvent
 from bureau.service.context import Context
 from bureau.service.documents import (
     Kind,
+    Told,
     View,
     application_from_view,
     application_views,
@@ -123,7 +123,7 @@ class OfferBooks:
         mine = doc is not None and doc.get("offer_id") == ref.offer_id
         return found if mine and found.status in CLOSED else None
 
-    def _suggestions(self, stored: Stored | None, book: Book, at: datetime) -> list[MatchSuggested]:
+    def _suggestions(self, stored: Stored | None, book: Book, at: datetime) -> list[Told]:
         old = state_of(Book, stored)
         before = offer_for_matching(old) if old else None
         version = (stored.version if stored else 0) + 1

@@ -8,7 +8,6 @@ from bureau.adapters.store import Document, Stored
 from bureau.domain.consent import withdrawn_by
 from bureau.domain.decisions import Applied, Parked, Rejected, student_ref
 from bureau.domain.roles import check_student_owner
-from bureau.schemas.matches import MatchSuggested
 from bureau.schemas.students import (
     ConsentGiven,
     ConsentWithdrawn,
@@ -23,6 +22,7 @@ from bureau.service.context import Context
 from bureau.service.documents import (
     Kind,
     StudentRecord,
+    Told,
     Tombstone,
     consent_withdrawal_applied,
     is_erased,
@@ -113,9 +113,7 @@ class Students:
     ) -> Result:
         """Run a change of the student's record; publish it to the tables; suggest offers."""
 
-        def suggestions(
-            stored: Stored | None, version: int, now: StudentProfile
-        ) -> list[MatchSuggested]:
+        def suggestions(stored: Stored | None, version: int, now: StudentProfile) -> list[Told]:
             if not now.may_be_matched:
                 return []
             old = _record_of(stored)

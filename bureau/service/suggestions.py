@@ -29,12 +29,11 @@ from bureau.schemas.lectures import LectureRequest, SpecialistDetails
 from bureau.schemas.matches import (
     LectureMatchData,
     LectureMatchSuggested,
-    MatchSuggested,
     ResearchMatchData,
     ResearchMatchSuggested,
 )
 from bureau.schemas.research import QuestionDetails
-from bureau.service.documents import match_suggested, student_for_matching
+from bureau.service.documents import Told, student_for_matching
 from bureau.service.tables import Tables
 from bureau.topics import Table
 
@@ -51,7 +50,7 @@ class Matcher:
 
     def for_offer(
         self, offer: Offer, before: Offer | None, version: int, at: datetime
-    ) -> list[MatchSuggested]:
+    ) -> list[Told]:
         """Suggestions caused by a new or changed offer."""
         if offer.remaining <= 0 or offer.withdrawn:
             return []
@@ -71,7 +70,7 @@ class Matcher:
 
     def for_student(
         self, student: Student, before: Student | None, version: int, at: datetime
-    ) -> list[MatchSuggested]:
+    ) -> list[Told]:
         """Suggestions caused by a new or changed student."""
         found = []
         for sg in self.tables.index.offers_for_student(student, self.top_k):
@@ -99,10 +98,8 @@ class Matcher:
         return row.version, row.at
 
     @staticmethod
-    def _record(
-        sg: Suggestion, offer: tuple[int, datetime], student: tuple[int, datetime]
-    ) -> MatchSuggested:
-        return match_suggested(told(sg, offer[0], student[0]), max(offer[1], student[1]))
+    def _record(sg: Suggestion, offer: tuple[int, datetime], student: tuple[int, datetime]) -> Told:
+        return Told(told(sg, offer[0], student[0]), max(offer[1], student[1]))
 
     def lectures_for_request(
         self, request: LectureRequest, version: int, at: datetime
