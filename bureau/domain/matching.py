@@ -34,7 +34,6 @@ __all__ = [
     "suggest",
     "suggestion_for",
     "suggestion_id",
-    "told",
     "told_id",
 ]
 
@@ -49,24 +48,29 @@ _VERSION_5 = (0x8000 << 48) | (5 << 76)  # RFC 4122 variant, version 5: as uuid.
 def _uuid5(namespace: bytes, name: str) -> int:
     """``uuid.uuid5(namespace, name).int``.
 
-    Every suggestion needs two of these (the pair's id, then the told one's): this skips
-    the UUID objects and the ``bytes`` property between them, a third of the cost.
+    A told suggestion's id needs two of these (the pair's, then the versions' under it):
+    this skips the UUID objects and the ``bytes`` property between them, a third of the
+    cost.
     """
     digest = sha1(namespace + name.encode(), usedforsecurity=False).digest()
     return int.from_bytes(digest[:16]) & _KEEP | _VERSION_5
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Suggestion:
     """A student suggested for an offer, with a score and reasons a person can read."""
 
-    suggestion_id: uuid.UUID
     offer_id: str
     company_id: str
     student_id: str
     school_id: str
     score: float
     reasons: tuple[str, ...]
+
+    @property
+    def suggestion_id(self) -> uuid.UUID:
+        """The pair's id (``suggestion_id``), derived when asked: a told one has its own."""
+        return suggestion_id(self.offer_id, self.student_id)
 
 
 def suggestion_id(offer_id: str, student_id: str) -> uuid.UUID:
@@ -83,7 +87,6 @@ def suggestion_for(
     """The suggestion of a pair already known to be eligible (``scorer``: the offer's)."""
     score = explain(offer, student, weights, scorer)
     return Suggestion(
-        suggestion_id=suggestion_id(offer.offer_id, student.student_id),
         offer_id=offer.offer_id,
         company_id=offer.company_id,
         student_id=student.student_id,
@@ -166,20 +169,3 @@ def told_id(offer_id: str, student_id: str, offer_version: int, student_version:
     """
     pair = _uuid5(_NAMESPACE, f"MatchSuggested/{offer_id}/{student_id}")
     return uuid.UUID(int=_uuid5(pair.to_bytes(16), f"{offer_version}/{student_version}"))
-
-
-def told(sg: Suggestion, offer_version: int, student_version: int) -> Suggestion:
-    """``sg`` (as ``suggestion_for`` made it) under ``told_id`` of these versions.
-
-    Its id is already the pair's, so only the versions' name is hashed into it.
-    """
-    versions = f"{offer_version}/{student_version}"
-    return Suggestion(
-        suggestion_id=uuid.UUID(int=_uuid5(sg.suggestion_id.int.to_bytes(16), versions)),
-        offer_id=sg.offer_id,
-        company_id=sg.company_id,
-        student_id=sg.student_id,
-        school_id=sg.school_id,
-        score=sg.score,
-        reasons=sg.reasons,
-    )

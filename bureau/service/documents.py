@@ -19,7 +19,7 @@ from bureau.domain.book import Application, Book
 from bureau.domain.collaboration import LectureBooking, Question
 from bureau.domain.consent import ConsentRecord, applied_to, from_profile, record_consent
 from bureau.domain.decisions import Rejected
-from bureau.domain.matching import Offer, Student, Suggestion
+from bureau.domain.matching import Offer, Student, Suggestion, told_id
 from bureau.domain.round import Round
 from bureau.schemas.envelope import BUREAU, Envelope
 from bureau.schemas.offers import WorkMode
@@ -338,10 +338,20 @@ def student_for_matching(p: StudentProfile) -> Student:
 
 @dataclass(frozen=True, slots=True)
 class Told:
-    """A suggestion to tell, as of ``at`` (the later side's time): a ``MatchSuggested``."""
+    """A suggestion to tell: a ``MatchSuggested`` from these versions of offer and student.
+
+    ``at`` is the later side's time, the record's.
+    """
 
     suggestion: Suggestion
+    versions: tuple[int, int]
     at: datetime
+
+    @property
+    def event_id(self) -> uuid.UUID:
+        """``told_id`` of the pair and the versions: equal versions, equal ids."""
+        s = self.suggestion
+        return told_id(s.offer_id, s.student_id, *self.versions)
 
     def json(self) -> bytes:
         """The ``MatchSuggested`` record's JSON, as ``model_dump_json`` writes it.
@@ -354,7 +364,7 @@ class Told:
         s = self.suggestion
         return to_json(
             {
-                "event_id": s.suggestion_id,
+                "event_id": self.event_id,
                 "event_type": "MatchSuggested",
                 "occurred_at": self.at.astimezone(UTC),
                 "source": BUREAU,

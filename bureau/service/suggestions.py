@@ -22,7 +22,7 @@ from bureau.domain.collaboration_matching import (
     specialists_for_request,
 )
 from bureau.domain.eligibility import Rules
-from bureau.domain.matching import Offer, Student, Suggestion, suggest, told
+from bureau.domain.matching import Offer, Student, Suggestion, suggest
 from bureau.domain.scoring import Weights, score_changed_materially
 from bureau.schemas.envelope import BUREAU
 from bureau.schemas.lectures import LectureRequest, SpecialistDetails
@@ -99,7 +99,7 @@ class Matcher:
 
     @staticmethod
     def _record(sg: Suggestion, offer: tuple[int, datetime], student: tuple[int, datetime]) -> Told:
-        return Told(told(sg, offer[0], student[0]), max(offer[1], student[1]))
+        return Told(sg, (offer[0], student[0]), max(offer[1], student[1]))
 
     def lectures_for_request(
         self, request: LectureRequest, version: int, at: datetime

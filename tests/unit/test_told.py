@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bureau.domain.matching import Suggestion, suggestion_id, told
+from bureau.domain.matching import Suggestion, told_id
 from bureau.schemas.envelope import BUREAU
 from bureau.schemas.matches import MatchSuggested, MatchSuggestedData
 from bureau.service.documents import Told
@@ -24,7 +24,7 @@ instants = st.datetimes(
 
 def _model(s: Suggestion, at: datetime) -> MatchSuggested:
     return MatchSuggested(
-        event_id=s.suggestion_id,
+        event_id=told_id(s.offer_id, s.student_id, 3, 4),
         occurred_at=at,
         source=BUREAU,
         data=MatchSuggestedData(
@@ -48,23 +48,18 @@ def test_the_json_is_the_models_bytes_and_a_valid_event(
     why: tuple[str, ...],
     at: datetime,
 ) -> None:
-    s = told(
-        Suggestion(
-            suggestion_id=suggestion_id(offer, student),
-            offer_id=offer,
-            company_id=company,
-            student_id=student,
-            school_id=school,
-            score=score,
-            reasons=why,
-        ),
-        3,
-        4,
+    s = Suggestion(
+        offer_id=offer,
+        company_id=company,
+        student_id=student,
+        school_id=school,
+        score=score,
+        reasons=why,
     )
-    body = Told(s, at).json()
+    body = Told(s, (3, 4), at).json()
     assert body == _model(s, at).model_dump_json().encode()
     parsed = MatchSuggested.model_validate_json(body)
-    assert parsed.event_id == s.suggestion_id
+    assert parsed.event_id == told_id(offer, student, 3, 4)
     assert parsed.occurred_at == at  # the same instant, written in UTC
     assert parsed.occurred_at.utcoffset() == timedelta(0)
 
@@ -72,7 +67,6 @@ def test_the_json_is_the_models_bytes_and_a_valid_event(
 def test_a_time_in_another_zone_is_written_in_utc() -> None:
     # Control for the normalisation: the model writes UTC, so must the fast path.
     s = Suggestion(
-        suggestion_id=suggestion_id("o-1", "s-1"),
         offer_id="o-1",
         company_id="c-1",
         student_id="s-1",
@@ -81,4 +75,4 @@ def test_a_time_in_another_zone_is_written_in_utc() -> None:
         reasons=("level mbo-4 is accepted",),
     )
     at = datetime(2026, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=1)))
-    assert b'"occurred_at":"2026-03-01T11:00:00Z"' in Told(s, at).json()
+    assert b'"occurred_at":"2026-03-01T11:00:00Z"' in Told(s, (1, 1), at).json()
