@@ -176,30 +176,29 @@ class Context:
             await rematch()
 
     def entries(self, records: Sequence[Suggested]) -> list[Document]:
-        """Outbox entries that send suggestions."""
-        return [
-            {"topic": t, "key": k, "value": v.decode()}
-            for record in records
-            for t, k, v in self.suggestion_entries(record)
-        ]
-
-    def suggestion_entries(self, record: Suggested) -> list[tuple[str, str, bytes]]:
-        """Where one suggestion goes: bureau's log, and the topic of each party it names."""
-        if isinstance(record, Told):
-            s = record.suggestion
-            key, value, parties = s.offer_id, record.json(), {s.company_id, s.school_id}
-        else:
-            fields = _fields(record)
-            key, value = _key(record), record.model_dump_json().encode()
-            parties = {p for f in _PARTIES if isinstance(p := fields.get(f), str) and p}
-        topics = [self.topics.matches, *(self.topics.suggestions(p) for p in sorted(parties))]
-        return [(t, key, value) for t in topics]
+        """Outbox entries that send suggestions: to bureau's log, and to each party named."""
+        log, out = self.topics.matches, list[Document]()
+        for record in records:
+            key, value, parties = _routing(record)
+            topics = [log, *(self.topics.suggestions(p) for p in sorted(parties))]
+            out.extend({"topic": t, "key": key, "value": value} for t in topics)
+        return out
 
 
 Suggested = Envelope | Told
 """A suggestion to send: a student's (``Told``), a lecture's or a research question's."""
 
 _PARTIES = ("company_id", "school_id", "owner_id")
+
+
+def _routing(record: Suggested) -> tuple[str, str, set[str]]:
+    """A suggestion's key, its record as JSON, and the parties it names."""
+    if isinstance(record, Told):
+        s = record.suggestion
+        return s.offer_id, record.json().decode(), {s.company_id, s.school_id}
+    fields = _fields(record)
+    parties = {p for f in _PARTIES if isinstance(p := fields.get(f), str) and p}
+    return _key(record), record.model_dump_json(), parties
 
 
 def _key(record: Envelope) -> str:

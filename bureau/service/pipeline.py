@@ -19,7 +19,7 @@ out match.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -402,10 +402,12 @@ class Pipeline:
         """Publish records in chunks, many in flight so the producer batches them."""
         # The producer keeps per-partition order for records sent in order; chunks bound
         # how much is in flight, so a large publish cannot time out on a slow machine.
+        # PublishMany's method, looked up as an attribute: a Protocol check costs ~5 µs.
+        many: Callable[[list[Any]], Awaitable[None]] | None = getattr(self.publish, "many", None)
         for start in range(0, len(records), 500):
             chunk = records[start : start + 500]
-            if isinstance(self.publish, PublishMany):
-                await self.publish.many([(t, k.encode(), v, trace) for t, k, v, trace in chunk])
+            if many is not None:
+                await many([(t, k.encode(), v, trace) for t, k, v, trace in chunk])
             else:
                 await asyncio.gather(*(self._send(*record) for record in chunk))
 
