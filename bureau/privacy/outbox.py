@@ -15,8 +15,9 @@ student's key is gone it is never re-driven, and nobody can read it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+
+from pydantic_core import from_json, to_json
 
 from bureau.adapters.store import Document
 from bureau.privacy.fields import EVENTS, VIEWS, seal_personal, student_named, unseal
@@ -25,13 +26,16 @@ from bureau.privacy.keys import KeyStore
 
 async def seal_body(body: str, keys: KeyStore) -> str:
     """An event as JSON with its personal fields sealed (unchanged if it has none)."""
-    event = json.loads(body)
+    # pydantic-core's JSON, not the standard library's: ~4x faster each way, once per
+    # suggestion; the bytes are json.dumps(..., separators=(",", ":"), ensure_ascii=False)'s
+    # (a test holds them to it).
+    event = from_json(body)
     if not isinstance(event, dict) or event.get("event_type") not in EVENTS:
         return body
     sealed = await seal_personal(event, keys)
     if sealed == event:
         return body
-    return json.dumps(sealed, separators=(",", ":"), ensure_ascii=False)
+    return to_json(sealed).decode()
 
 
 class OutboxSealer:
