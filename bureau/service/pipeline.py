@@ -19,9 +19,9 @@ out match.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast
 
 import structlog
 from opentelemetry import context as otel
@@ -47,7 +47,6 @@ class Publish(Protocol):
         ...
 
 
-@runtime_checkable
 class PublishMany(Protocol):
     """A publisher that takes many records at once (``KafkaPublisher``): no task each."""
 
@@ -402,12 +401,12 @@ class Pipeline:
         """Publish records in chunks, many in flight so the producer batches them."""
         # The producer keeps per-partition order for records sent in order; chunks bound
         # how much is in flight, so a large publish cannot time out on a slow machine.
-        # PublishMany's method, looked up as an attribute: a Protocol check costs ~5 µs.
-        many: Callable[[list[Any]], Awaitable[None]] | None = getattr(self.publish, "many", None)
+        # Told by its method: isinstance on a runtime-checkable Protocol costs ~5 µs.
+        batched = cast(PublishMany, self.publish) if hasattr(self.publish, "many") else None
         for start in range(0, len(records), 500):
             chunk = records[start : start + 500]
-            if many is not None:
-                await many([(t, k.encode(), v, trace) for t, k, v, trace in chunk])
+            if batched is not None:
+                await batched.many([(t, k.encode(), v, trace) for t, k, v, trace in chunk])
             else:
                 await asyncio.gather(*(self._send(*record) for record in chunk))
 
