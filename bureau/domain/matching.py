@@ -67,11 +67,6 @@ class Suggestion:
     score: float
     reasons: tuple[str, ...]
 
-    @property
-    def suggestion_id(self) -> uuid.UUID:
-        """The pair's id (``suggestion_id``), derived when asked: a told one has its own."""
-        return suggestion_id(self.offer_id, self.student_id)
-
 
 def suggestion_id(offer_id: str, student_id: str) -> uuid.UUID:
     """Derive a suggestion's id from its cause, the (offer, student) pair."""

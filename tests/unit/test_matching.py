@@ -41,9 +41,6 @@ def test_a_suggestion_says_why() -> None:
 def test_suggestion_ids_derive_from_the_pair_only() -> None:
     assert suggestion_id("o-1", "s-1") == suggestion_id("o-1", "s-1")
     assert suggestion_id("o-1", "s-1") != suggestion_id("o-1", "s-2")
-    s = suggest(make_offer("o-1"), make_student("s-1"))
-    assert s is not None
-    assert s.suggestion_id == suggestion_id("o-1", "s-1")
 
 
 def test_a_told_id_derives_from_the_pair_and_both_versions() -> None:
@@ -67,9 +64,6 @@ def test_ids_are_rfc_4122_uuid5_of_the_names_fixed_forever(
     assert told_id(offer_id, student_id, *versions) == uuid.uuid5(
         pair, f"{versions[0]}/{versions[1]}"
     )
-    s = suggest(make_offer(offer_id), make_student(student_id))
-    assert s is not None
-    assert s.suggestion_id == pair
     assert told_id(offer_id, student_id, *versions).version == 5
 
 
