@@ -17,12 +17,13 @@ event (offer books, research questions) are scrubbed on erasure instead: see
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from bureau.privacy.crypto import DataKey, open_sealed, seal
-from bureau.privacy.keys import KeyShreddedError, KeyStore, keys_for
+from bureau.privacy.keys import KeyStore, keys_for, write_keys
 
 SEALED = "sealed"
 """The field that carries the token in place of the personal fields."""
@@ -37,6 +38,11 @@ class Personal:
     """Dotted path to the dicts; ``*`` spans a mapping's values or a list's items."""
     owner: str = "student_id"
     """Field of that dict naming the student; empty: the student the caller names."""
+
+    @cached_property
+    def path(self) -> list[str]:
+        """``at`` split once (every suggestion bureau seals walks it)."""
+        return self.at.split(".") if self.at else []
 
 
 EVENTS: dict[str, tuple[Personal, ...]] = {
@@ -79,7 +85,17 @@ def specs(kind: str) -> tuple[Personal, ...]:
     return EVENTS.get(kind) or VIEWS.get(kind) or ()
 
 
-def _targets(node: Any, path: list[str]) -> Iterator[dict[str, Any]]:
+def _targets(node: Any, path: list[str]) -> Iterable[dict[str, Any]]:
+    if "*" not in path:  # one dict at most: walk it without a generator per step
+        for head in path:
+            if not isinstance(node, dict) or head not in node:
+                return ()
+            node = node[head]
+        return (node,) if isinstance(node, dict) else ()
+    return _spanning(node, path)
+
+
+def _spanning(node: Any, path: list[str]) -> Iterator[dict[str, Any]]:
     if not path:
         if isinstance(node, dict):
             yield node
@@ -90,9 +106,9 @@ def _targets(node: Any, path: list[str]) -> Iterator[dict[str, Any]]:
             node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
         )
         for child in children:
-            yield from _targets(child, rest)
+            yield from _spanning(child, rest)
     elif isinstance(node, dict) and head in node:
-        yield from _targets(node[head], rest)
+        yield from _spanning(node[head], rest)
 
 
 def _copy_path(node: Any, path: list[str]) -> Any:
@@ -112,7 +128,7 @@ def _copy_path(node: Any, path: list[str]) -> Any:
 
 def _copied(doc: dict[str, Any], kind: str) -> dict[str, Any]:
     for spec in specs(kind):
-        doc = _copy_path(doc, spec.at.split(".") if spec.at else [])
+        doc = _copy_path(doc, spec.path)
     return doc
 
 
@@ -120,7 +136,7 @@ def _each(
     doc: dict[str, Any], kind: str, student_id: str | None
 ) -> Iterator[tuple[Personal, dict[str, Any], str]]:
     for spec in specs(kind):
-        for target in _targets(doc, spec.at.split(".") if spec.at else []):
+        for target in _targets(doc, spec.path):
             owner = target.get(spec.owner) if spec.owner else student_id
             if isinstance(owner, str):
                 yield spec, target, owner
@@ -143,14 +159,27 @@ def seal_with(
     fields are dropped. A dict that is sealed already is left alone (idempotent).
     """
     out = _copied(doc, kind)
-    for spec, target, owner in _each(out, kind, student_id):
+    seal_in_place(out, kind, keys, student_id)
+    return out
+
+
+def seal_in_place(
+    doc: dict[str, Any],
+    kind: str,
+    keys: Mapping[str, DataKey | None],
+    student_id: str | None = None,
+) -> bool:
+    """``seal_with`` on ``doc`` itself (one nobody else holds); whether anything changed."""
+    changed = False
+    for spec, target, owner in _each(doc, kind, student_id):
         if target.get(SEALED) is not None:
             continue
         present = {f: target.pop(f) for f in spec.fields if f in target}
         key = keys[owner]
         if present and key is not None:
             target[SEALED] = seal(key, present)
-    return out
+        changed = changed or bool(present)
+    return changed
 
 
 def unseal_with(
@@ -173,16 +202,6 @@ def unseal_with(
     return out
 
 
-async def _write_keys(keystore: KeyStore, students: set[str]) -> dict[str, DataKey | None]:
-    found: dict[str, DataKey | None] = {}
-    for s in sorted(students):
-        try:
-            found[s] = await keystore.get_or_create(s)
-        except KeyShreddedError:
-            found[s] = None
-    return found
-
-
 async def seal_personal(
     doc: dict[str, Any],
     keystore: KeyStore,
@@ -193,7 +212,7 @@ async def seal_personal(
     """Seal ``doc``'s personal fields (``kind``: its event type, else pass the view name)."""
     kind = kind or doc.get("event_type", "")
     return seal_with(
-        doc, kind, await _write_keys(keystore, owners(doc, kind, student_id)), student_id
+        doc, kind, await write_keys(keystore, owners(doc, kind, student_id)), student_id
     )
 
 
@@ -224,7 +243,7 @@ async def seal_by_student(entries: Mapping[str, Any], keystore: KeyStore) -> dic
 
     A shredded student's entry is dropped.
     """
-    keys = await _write_keys(keystore, set(entries))
+    keys = await write_keys(keystore, set(entries))
     return {s: seal(k, v) for s, v in entries.items() if (k := keys[s]) is not None}
 
 

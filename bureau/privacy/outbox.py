@@ -20,8 +20,16 @@ from collections.abc import Sequence
 from pydantic_core import from_json, to_json
 
 from bureau.adapters.store import Document
-from bureau.privacy.fields import EVENTS, VIEWS, seal_personal, student_named, unseal
-from bureau.privacy.keys import KeyStore
+from bureau.privacy.fields import (
+    EVENTS,
+    VIEWS,
+    owners,
+    seal_in_place,
+    seal_personal,
+    student_named,
+    unseal,
+)
+from bureau.privacy.keys import KeyMaking, KeyStore, write_keys
 
 
 async def seal_body(body: str, keys: KeyStore) -> str:
@@ -30,12 +38,13 @@ async def seal_body(body: str, keys: KeyStore) -> str:
     # suggestion; the bytes are json.dumps(..., separators=(",", ":"), ensure_ascii=False)'s
     # (a test holds them to it).
     event = from_json(body)
-    if not isinstance(event, dict) or event.get("event_type") not in EVENTS:
+    kind = event.get("event_type") if isinstance(event, dict) else None
+    if not isinstance(kind, str) or kind not in EVENTS:
         return body
-    sealed = await seal_personal(event, keys)
-    if sealed == event:
+    # The parsed event is ours alone: sealed where it lies, not copied first.
+    if not seal_in_place(event, kind, await write_keys(keys, owners(event, kind))):
         return body
-    return to_json(sealed).decode()
+    return to_json(event).decode()
 
 
 class OutboxSealer:
@@ -53,6 +62,15 @@ class OutboxSealer:
     async def shred(self, student_id: str) -> None:
         """Delete the student's key for good: every token sealed under it is noise."""
         await self.keys.delete(student_id)
+
+    async def prepare(self, student_ids: Sequence[str]) -> None:
+        """Make the keys of a poll batch's new students at once, and keep them at hand.
+
+        Where the key store can make many at once (``KeyMaking``); the worker's cache
+        (``CachedKeyStore``) then keeps them for the batch's sealing.
+        """
+        if student_ids and isinstance(self.keys, KeyMaking):
+            await self.keys.get_or_create_many(student_ids)
 
     async def park(self, entry: Document) -> Document:
         """A parked event sealed whole under the student it names (as it is if none)."""

@@ -157,6 +157,10 @@ class Exchange:
             cast(Any, e).data.application_id for e in events if e.event_type in APPLICATION_EVENTS
         ]
         await self.views.prefetch(View.APPLICATIONS, named)
+        # A student's data key is made when they register, with the batch's others at
+        # once: else their first sealed suggestion waits for two key-store round trips.
+        registered = {aggregate_id(e) for e in events if e.event_type == "StudentRegistered"}
+        await self.pipeline.sealer.prepare(sorted(registered))
 
     async def apply(self, event: Envelope, at: Position | None = None) -> None:
         """Apply one event (from ``at``, when it was consumed from Kafka)."""

@@ -76,6 +76,10 @@ class Sealer(Protocol):
         """Open sealed parked entries for delivery; leave out those nobody can open."""
         ...
 
+    async def prepare(self, student_ids: Sequence[str]) -> None:
+        """Make the keys of new students (a batch's registrations) at once."""
+        ...
+
 
 class Plain:
     """No sealing (unit tests of other rooms, the demo)."""
@@ -94,6 +98,9 @@ class Plain:
     async def unpark(self, outbox: Sequence[Document]) -> list[Document]:
         """Return the entries as they are."""
         return list(outbox)
+
+    async def prepare(self, student_ids: Sequence[str]) -> None:
+        """Nothing is sealed: no key is needed."""
 
 
 class RejectedEventError(Exception):

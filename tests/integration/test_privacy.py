@@ -69,6 +69,48 @@ async def test_two_workers_creating_a_key_at_once_agree_and_erasure_is_final(
     assert await a.erased() == {"st-1"}
 
 
+class _Raced:
+    """The keys collection, where another worker makes ``keys`` just before our insert."""
+
+    def __init__(self, real: Any, other: MongoKeyStore, keys: list[str]) -> None:
+        self.real, self.other, self.keys = real, other, keys
+
+    async def find_one(self, query: dict[str, Any]) -> Any:
+        return await self.real.find_one(query)
+
+    async def insert_many(self, docs: list[dict[str, Any]], **kwargs: Any) -> Any:
+        for student in self.keys:
+            await self.other.get_or_create(student)
+        return await self.real.insert_many(docs, **kwargs)
+
+
+@pytest.mark.parametrize("case", ["new", "raced", "known"])
+async def test_a_batch_of_keys_is_made_at_once_and_every_key_handed_out_is_the_stored_one(
+    db: AsyncDatabase[dict[str, Any]], case: str
+) -> None:
+    """Keys another worker made first win; a shredded student's is not made again."""
+    ours, other = MongoKeyStore(db), MongoKeyStore(db)
+    old = await ours.get_or_create("st-0")
+    await ours.get_or_create("st-gone")
+    await ours.delete("st-gone")
+    new = [f"st-{i}" for i in range(1, 20)]
+    wanted = [*new, "st-0", "st-gone"] if case == "known" else new
+    if case == "raced":
+        ours._keys = _Raced(ours._keys, other, ["st-3", "st-4"])  # type: ignore[assignment]
+    handed = await ours.get_or_create_many(wanted)
+    for student, key in handed.items():
+        assert await other.get(student) == key, student
+    assert "st-gone" not in handed
+    if case == "known":
+        assert handed["st-0"] == old
+    # Whatever the insert left (a store that stops at the first clash) is made on demand.
+    for student in set(wanted) - set(handed) - {"st-gone"}:
+        assert await other.get_or_create(student) == await ours.get(student)
+    assert set(await other.get_many(wanted)) == set(wanted) - {"st-gone"}
+    with pytest.raises(KeyShreddedError):
+        await other.get_or_create("st-gone")
+
+
 async def test_the_students_topic_is_created_compacting_and_an_old_one_is_reported(
     settings: Settings,
 ) -> None:

@@ -1,6 +1,9 @@
 """Sealing with per-student data keys, the key stores and the write-path cache."""
 
+import base64
+
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bureau.privacy.crypto import (
     TOKEN,
@@ -91,3 +94,12 @@ async def test_deleting_through_the_cache_shreds_in_the_store() -> None:
     await cached.delete("st-1")
     with pytest.raises(KeyShreddedError):
         await cached.get_or_create("st-1")
+
+
+def test_the_plaintext_under_a_token_is_sorted_compact_ascii_json() -> None:
+    """Tokens are deterministic: the plaintext's bytes must not change between versions."""
+    key = new_key("st-1")
+    value = {"reasons": ["café", "b"], "a": [1, None]}
+    raw = base64.urlsafe_b64decode(seal(key, value).split(".", 2)[2] + "==")
+    plain = AESGCM(key.secret).decrypt(raw[:12], raw[12:], b"bureau/student/st-1")
+    assert plain == b'{"a":[1,null],"reasons":["caf\\u00e9","b"]}'
