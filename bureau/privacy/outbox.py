@@ -56,7 +56,7 @@ class OutboxSealer:
 
     async def seal(self, outbox: Sequence[Document]) -> list[Document]:
         """The entries with their personal fields sealed; a shredded student's dropped."""
-        bodies: dict[str, str] = {}  # a suggestion goes to bureau's log and to each party
+        bodies: dict[str, str] = {}  # one body may be in several entries
         return [await self._entry(e, bodies) for e in outbox]
 
     async def shred(self, student_id: str) -> None:
@@ -100,7 +100,7 @@ class OutboxSealer:
         if isinstance(view, str) and view in VIEWS and doc is not None:
             return {**entry, "doc": await seal_personal(doc, self.keys, kind=view)}
         value = entry.get("value")
-        if "topic" in entry and isinstance(value, str):
+        if ("topic" in entry or "topics" in entry) and isinstance(value, str):
             if value not in bodies:
                 bodies[value] = await seal_body(value, self.keys)
             return {**entry, "value": bodies[value]}

@@ -15,7 +15,7 @@ from bureau.schemas.students import StudentProfile
 from bureau.service import batch as batches
 from bureau.service.documents import Told, changelog
 from bureau.service.lookup import ViewLookup
-from bureau.service.pipeline import Done, Duplicate, Pipeline, Result
+from bureau.service.pipeline import Done, Duplicate, Pipeline, Result, topics_of
 from bureau.service.suggestions import Matcher
 from bureau.service.tables import Tables
 from bureau.topics import Topics
@@ -155,7 +155,7 @@ class Context:
         batch = batches.current()
         # The outbox went out sealed; sealing is deterministic, so equal means sent.
         # (A parked event re-driven from the outbox rests sealed whole: it has no value.)
-        sent = {e.get("value") for e in outbox if "topic" in e}
+        sent = {e.get("value") for e in outbox if topics_of(e)}
 
         async def rematch() -> None:
             if not needed():
@@ -163,9 +163,10 @@ class Context:
             entries = await self.pipeline.sealer.seal(self.entries(again()))
             await self.pipeline.publish_all(
                 [
-                    (e["topic"], e["key"], e["value"].encode(), None)
+                    (topic, e["key"], e["value"].encode(), None)
                     for e in entries
                     if e["value"] not in sent
+                    for topic in topics_of(e)
                 ]
             )
 
@@ -176,12 +177,16 @@ class Context:
             await rematch()
 
     def entries(self, records: Sequence[Suggested]) -> list[Document]:
-        """Outbox entries that send suggestions: to bureau's log, and to each party named."""
+        """Outbox entries that send suggestions: to bureau's log, and to each party named.
+
+        One entry per suggestion, naming its topics: the body is stored (and sealed) once,
+        not once per topic; a student's document holds ~10 of them, an offer's ~20.
+        """
         log, out = self.topics.matches, list[Document]()
         for record in records:
             key, value, parties = _routing(record)
             topics = [log, *(self.topics.suggestions(p) for p in sorted(parties))]
-            out.extend({"topic": t, "key": key, "value": value} for t in topics)
+            out.append({"topics": topics, "key": key, "value": value})
         return out
 
 

@@ -189,6 +189,13 @@ def publish_entry(topic: str, key: str, event: Envelope | None) -> Document:
     return {"topic": topic, "key": key, "value": event.model_dump_json() if event else None}
 
 
+def topics_of(entry: Document) -> list[str]:
+    """The topics an outbox entry publishes to: one, or (a suggestion) several."""
+    if "topics" in entry:
+        return list(entry["topics"])
+    return [entry["topic"]] if "topic" in entry else []
+
+
 def view_entry(view: str, key: str, doc: Document | None) -> Document:
     """An outbox entry that replaces (None: deletes) one view document."""
     return {"view": view, "key": key, "doc": doc}
@@ -394,13 +401,11 @@ class Pipeline:
             await self.store.put_views(view, docs)
             if batch is not None:
                 batch.wrote(view, docs)
-        await self.publish_all(
-            [
-                (e["topic"], e["key"], None if e["value"] is None else e["value"].encode(), trace)
-                for e, trace in outbox
-                if "topic" in e
-            ]
-        )
+        records: list[tuple[str, str, bytes | None, otel.Context | None]] = []
+        for e, trace in outbox:
+            value = None if e.get("value") is None else e["value"].encode()
+            records.extend((topic, e["key"], value, trace) for topic in topics_of(e))
+        await self.publish_all(records)
 
     async def publish_all(
         self, records: Sequence[tuple[str, str, bytes | None, otel.Context | None]]

@@ -613,3 +613,43 @@ async def _in_one_batch(exchange: Exchange, *parsed: Any) -> None:
     async with exchange.batch():
         for event in parsed:
             await exchange.apply(event)
+
+
+@pytest.mark.parametrize("stored_as", ["one-entry", "older-entry-per-topic"])
+async def test_a_suggestion_stored_once_reaches_every_topic_again_after_a_crash(
+    stored_as: str,
+) -> None:
+    """The outbox keeps a suggestion once, with its topics (bureau's log, the company,
+    the school); a redelivery after a crash sends it to each of them, the same bytes.
+    An outbox stored by an older version (one entry per topic) is sent alike.
+    """
+    store, log = InMemoryStore(), Log()
+    dying = Exchange(store=store, publish=log, topics=TOPICS)
+    await dying.apply(_parse(events.offer("o-1", skills=("linux",))))
+
+    async def killed(topic: str, key: bytes, value: bytes | None) -> None:
+        raise RuntimeError("killed before delivery")
+
+    dying.pipeline.publish = killed
+    student = _parse(events.student("s-1", skills=("linux",)))
+    with pytest.raises(RuntimeError, match="killed"):
+        await dying.apply(student)
+    doc = store["students"]["s-1"]
+    told = [e for e in doc["outbox"] if "table" not in e]
+    assert [len(e["topics"]) for e in told] == [3]
+    if stored_as == "older-entry-per-topic":
+        older = [
+            {"topic": t, "key": e["key"], "value": e["value"]} for e in told for t in e["topics"]
+        ]
+        doc["outbox"] = [*(e for e in doc["outbox"] if "table" in e), *older]
+    restarted = Exchange(store=store, publish=log, topics=TOPICS)
+    await restarted.apply(student)  # the same event again: its outbox is sent
+    suggestion = log.events(TOPICS.matches)
+    assert len(suggestion) == 1
+    company, school = suggestion[0]["data"]["company_id"], suggestion[0]["data"]["school_id"]
+    sent = {
+        t: [v for topic, _, v in log.records if topic == t]
+        for t in (TOPICS.matches, TOPICS.suggestions(company), TOPICS.suggestions(school))
+    }
+    assert all(len(values) == 1 for values in sent.values()), sent
+    assert len({values[0] for values in sent.values()}) == 1
