@@ -49,9 +49,12 @@ from bureau.adapters.store import Store
 from bureau.app import topic_configs, wire
 from bureau.domain.book import Book
 from bureau.logging import configure_logging
+from bureau.privacy.keys import CachedKeyStore, InMemoryKeyStore
+from bureau.privacy.outbox import OutboxSealer
 from bureau.schemas import application_event, offer_event, student_event
 from bureau.service import Exchange, Tables
 from bureau.service.documents import changelog, offer_for_matching
+from bureau.service.pipeline import Plain
 from bureau.service.tables import offer_body
 from bureau.settings import Settings
 from bureau.topics import Purpose, Table, Topics
@@ -146,9 +149,13 @@ async def service_figures() -> None:
         "500 offers",
         "ratio",
     )
-    for n in (1000, 10_000) if QUICK else (1000, 10_000, 50_000):
-        none, some = await _registration_rates(n)
-        _line("", n, f"{none:.0f}/s", f"{some:.0f}/s", f"{none / some:.2f}x")
+    for sealed in (False, True):
+        # Sealed: as a worker runs, each suggestion's reasons under the student's key.
+        if sealed:
+            _line("  the same with the worker's sealing (keys in memory, cached):")
+        for n in (1000, 10_000) if QUICK else (1000, 10_000, 50_000):
+            none, some = await _registration_rates(n, sealed=sealed)
+            _line("", n, f"{none:.0f}/s", f"{some:.0f}/s", f"{none / some:.2f}x")
 
     store = CountingStore(InMemoryStore())
     exchange = Exchange(store=store, publish=_null, topics=Topics())
@@ -202,7 +209,7 @@ async def service_figures() -> None:
 
 
 async def _registration_rates(
-    n: int, students: int = 1500, chunk: int = 100
+    n: int, students: int = 1500, chunk: int = 100, *, sealed: bool = False
 ) -> tuple[float, float]:
     """Registrations per second with no offer open and with 500, N students present.
 
@@ -211,7 +218,8 @@ async def _registration_rates(
     """
     exchanges = []
     for open_offers in (0, 500):
-        exchange = Exchange(store=InMemoryStore(), publish=_null, topics=Topics())
+        sealer = OutboxSealer(CachedKeyStore(InMemoryKeyStore())) if sealed else Plain()
+        exchange = Exchange(store=InMemoryStore(), publish=_null, topics=Topics(), sealer=sealer)
         _seed_tables(exchange.tables, n, open_offers)
         exchanges.append(exchange)
     raws = events.students(students, prefix="new")
@@ -365,6 +373,40 @@ async def _bureau_rate(bootstrap: str, url: str, n: int, on_ferret: bool) -> tup
         await store.db.client.drop_database(settings.mongo_db)
         await store.close()
     return raw, rate
+
+
+async def _registrations_end_to_end(
+    bootstrap: str, url: str, n: int
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Registrations/s through one worker on the embedded store, 0 and 500 offers open.
+
+    Two rounds of ``n`` new students each: the first makes the topics of the parties
+    suggestions go to (one per company and school, once in a region's life), the
+    second finds them there. Returns (0 offers, 500 offers) per round.
+    """
+    rates: list[list[float]] = [[], []]
+    for open_offers in (0, 500):
+        settings = _settings(bootstrap, url)
+        topics = Topics.from_settings(settings)
+        await ensure_topics(bootstrap, topics.all(), 6, topic_configs(settings))
+        store = MongoStore(url, settings.mongo_db)
+        async with _worker(settings, store):
+            offers = events.encode(events.offers(open_offers), "offer_id")
+            await _produce(bootstrap, topics.offers, offers)
+            await _drained(bootstrap, topics.group(Purpose.OFFER_BOOK), [topics.offers])
+            for i, prefix in enumerate(("r1", "r2")):
+                start = time.perf_counter()
+                students = events.encode(events.students(n, prefix=prefix), "student_id")
+                await _produce(bootstrap, topics.students, students)
+                await _drained(bootstrap, topics.group(Purpose.STUDENTS), [topics.students])
+                rates[i].append(n / (time.perf_counter() - start))
+        await store.db.client.drop_database(settings.mongo_db)
+        await store.close()
+    return (rates[0][0], rates[0][1]), (rates[1][0], rates[1][1])
+
+
+def _rates(pair: tuple[float, float]) -> tuple[str, str, str]:
+    return f"{pair[0]:.0f}/s", f"{pair[1]:.0f}/s", f"{pair[0] / pair[1]:.2f}x"
 
 
 @contextlib.asynccontextmanager
@@ -628,6 +670,16 @@ async def kafka_figures(bootstrap: str, url: str) -> None:
     for label, ferret in (("embedded store (FerretDB)", True), ("in-memory store adapter", False)):
         raw, rate = await _bureau_rate(bootstrap, url, n, ferret)
         _line(f"  {label}", f"{raw:.0f}", f"{rate:.0f}", f"{rate / raw:.2f}")
+
+    _line(
+        f"{n} StudentRegistered with 0 and 500 offers open, embedded store (target ≤ 2x):",
+        "0 offers",
+        "500 offers",
+        "ratio",
+    )
+    first, steady = await _registrations_end_to_end(bootstrap, url, n)
+    _line("  first, the parties' topics being made", *_rates(first))
+    _line("  then as many more, the topics there", *_rates(steady))
 
     students = 2000 if QUICK else 10_000
     _line(
