@@ -23,7 +23,7 @@ import asyncio
 import base64
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -84,8 +84,11 @@ class KeyMaking(Protocol):
 
 async def write_keys(keystore: KeyStore, students: Iterable[str]) -> dict[str, DataKey | None]:
     """Each student's key for sealing (made on first use); None for a shredded one."""
+    wanted = sorted(set(students))
+    if isinstance(keystore, CachedKeyStore):
+        await keystore.warm(wanted)
     found: dict[str, DataKey | None] = {}
-    for s in sorted(set(students)):
+    for s in wanted:
         try:
             found[s] = await keystore.get_or_create(s)
         except KeyShreddedError:
@@ -274,6 +277,22 @@ class CachedKeyStore:
         for key in made.values():
             self._keep(key)
         return found | made
+
+    async def warm(self, student_ids: Sequence[str]) -> None:
+        """Fetch the keys the cache lacks all at once (an offer's twenty students, cold).
+
+        Each is a round trip to the store: asked one after another they add up. A key
+        that fails here (shredded, the store down) is left for ``get_or_create`` to say so.
+        """
+        missing = [s for s in student_ids if self._cached(s) is None]
+        if len(missing) < 2:  # nothing to overlap
+            return
+        got = await asyncio.gather(
+            *(self.inner.get_or_create(s) for s in missing), return_exceptions=True
+        )
+        for key in got:
+            if isinstance(key, DataKey):
+                self._keep(key)
 
     def _cached(self, student_id: str) -> DataKey | None:
         hit = self._cache.get(student_id)

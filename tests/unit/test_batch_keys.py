@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 import pytest
 
 from bureau.adapters.memory import InMemoryStore
+from bureau.privacy import outbox
 from bureau.privacy.crypto import DataKey
 from bureau.privacy.keys import CachedKeyStore, InMemoryKeyStore
 from bureau.privacy.outbox import OutboxSealer
@@ -72,3 +75,43 @@ async def test_a_shredded_students_key_is_not_made_again_by_a_batch() -> None:
     cached = CachedKeyStore(keys)
     assert set(await cached.get_or_create_many(["s-1", "s-2"])) == {"s-2"}
     assert "s-1" not in keys.keys
+
+
+class SlowKeys(InMemoryKeyStore):
+    """A key store a round trip away: each call yields to the loop before it answers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight = self.most_in_flight = 0
+
+    async def get_or_create(self, student_id: str) -> DataKey:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(0)  # a yield, as an awaited reply is: not a timed wait
+        self.in_flight -= 1
+        return await super().get_or_create(student_id)
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["together", "control-one-by-one"])
+async def test_an_offers_suggestions_ask_for_their_students_keys_at_once(
+    together: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold cache (a restart, an expired key): twenty students, one wait, not twenty."""
+    if not together:
+
+        async def one_by_one(keystore: Any, students: Iterable[str]) -> dict[str, Any]:
+            return {s: await keystore.get_or_create(s) for s in sorted(set(students))}
+
+        monkeypatch.setattr(outbox, "write_keys", one_by_one)
+    keys, log = SlowKeys(), Log()
+    exchange = Exchange(
+        store=InMemoryStore(), publish=log, topics=TOPICS, sealer=OutboxSealer(CachedKeyStore(keys))
+    )
+    for i in range(20):
+        await exchange.apply(student_event.validate_python(events.student(f"s-{i}")))
+    keys.most_in_flight = 0
+    await exchange.apply(offer_event.validate_python(events.offer("o-new")))
+    told = [m for m in log.events(TOPICS.matches) if m["data"]["offer_id"] == "o-new"]
+    assert len(told) == 20
+    assert all(m["data"]["sealed"] for m in told)
+    assert keys.most_in_flight == (20 if together else 1)
