@@ -31,7 +31,7 @@ from bureau.schemas import application_event, offer_event, student_event
 from bureau.schemas.envelope import Envelope
 from bureau.schemas.matches import MatchSuggested, MatchSuggestedData
 from bureau.service import Exchange
-from bureau.service.pipeline import Plain, Sealer
+from bureau.service.sealing import Plain, Sealer
 from bureau.settings import Settings
 from bureau.topics import Topics
 

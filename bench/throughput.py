@@ -54,7 +54,7 @@ from bureau.privacy.outbox import OutboxSealer
 from bureau.schemas import application_event, offer_event, student_event
 from bureau.service import Exchange, Tables
 from bureau.service.documents import changelog, offer_for_matching
-from bureau.service.pipeline import Plain
+from bureau.service.sealing import Plain
 from bureau.service.tables import offer_body
 from bureau.settings import Settings
 from bureau.topics import Purpose, Table, Topics

@@ -19,16 +19,10 @@ from bureau.service.documents import Kind, View
 from bureau.service.lookup import ViewLookup
 from bureau.service.offers import OfferBooks
 from bureau.service.organisations import Organisations
-from bureau.service.pipeline import (
-    Pipeline,
-    Plain,
-    Position,
-    PresumedAbsentError,
-    Publish,
-    Sealer,
-)
+from bureau.service.pipeline import Pipeline, Position, PresumedAbsentError, Publish
 from bureau.service.queries import Queries
 from bureau.service.rounds import Rounds
+from bureau.service.sealing import Plain, Sealer
 from bureau.service.students import Students
 from bureau.service.suggestions import Matcher
 from bureau.service.tables import Tables

@@ -12,7 +12,7 @@ The outbox holds what the last write sends (views, outcomes, changelog records,
 re-driven parked events): one event's, or in a poll batch all of the events that
 write covers (``service.batch``). It is written in the same write as the state and
 never cleared: a redelivery of the write's last event delivers it again, under the
-same ids. It is sealed (``Sealer``) before the commit, so what rests and what goes
+same ids. It is sealed (``sealing.Sealer``) before the commit, so what rests and what goes
 out match.
 """
 
@@ -32,6 +32,7 @@ from bureau.domain.retention import PARKED_AT
 from bureau.schemas.envelope import Envelope
 from bureau.schemas.identity import aggregate_id, event_digest
 from bureau.service import batch as batches
+from bureau.service.sealing import Plain, Sealer
 
 log = structlog.get_logger(__name__)
 
@@ -55,52 +56,6 @@ class PublishMany(Protocol):
     ) -> None:
         """Send ``records`` (topic, key, value, trace) in order; return once all are acked."""
         ...
-
-
-class Sealer(Protocol):
-    """Seals an outbox's personal fields before it is committed; shreds a student's key."""
-
-    async def seal(self, outbox: Sequence[Document]) -> list[Document]:
-        """Return the entries with their personal fields sealed."""
-        ...
-
-    async def shred(self, student_id: str) -> None:
-        """Make everything sealed for the student unreadable, for good."""
-        ...
-
-    async def park(self, entry: Document) -> Document:
-        """Return a parked entry sealed whole under the student its event names."""
-        ...
-
-    async def unpark(self, outbox: Sequence[Document]) -> list[Document]:
-        """Open sealed parked entries for delivery; leave out those nobody can open."""
-        ...
-
-    async def prepare(self, student_ids: Sequence[str]) -> None:
-        """Make the keys of new students (a batch's registrations) at once."""
-        ...
-
-
-class Plain:
-    """No sealing (unit tests of other rooms, the demo)."""
-
-    async def seal(self, outbox: Sequence[Document]) -> list[Document]:
-        """Return the entries as they are."""
-        return list(outbox)
-
-    async def shred(self, student_id: str) -> None:
-        """Nothing was sealed: nothing to shred."""
-
-    async def park(self, entry: Document) -> Document:
-        """Return the entry as it is."""
-        return entry
-
-    async def unpark(self, outbox: Sequence[Document]) -> list[Document]:
-        """Return the entries as they are."""
-        return list(outbox)
-
-    async def prepare(self, student_ids: Sequence[str]) -> None:
-        """Nothing is sealed: no key is needed."""
 
 
 class RejectedEventError(Exception):

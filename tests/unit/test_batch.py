@@ -19,7 +19,7 @@ from bureau.service import Exchange, Position
 from bureau.service import batch as batches
 from bureau.service.context import Context
 from bureau.service.documents import changelog
-from bureau.service.pipeline import Plain
+from bureau.service.sealing import Plain
 from bureau.topics import Table, Topics
 from tests.support import events, publisher
 

@@ -14,7 +14,7 @@ from bureau.privacy.outbox import OutboxSealer
 from bureau.schemas import application_event, offer_event, student_event
 from bureau.schemas.outcomes import PlacementStatus as S
 from bureau.service import Exchange, RejectedEventError
-from bureau.service.pipeline import Plain
+from bureau.service.sealing import Plain
 from bureau.settings import Settings
 from bureau.topics import Topics
 from tests.support import events
