@@ -33,11 +33,6 @@ from bureau.privacy.fields import (
 from bureau.privacy.keys import KeyMaking, KeyStore, write_keys
 
 
-async def seal_body(body: str, keys: KeyStore) -> str:
-    """An event as JSON with its personal fields sealed (unchanged if it has none)."""
-    return (await seal_bodies([body], keys))[body]
-
-
 async def seal_bodies(bodies: Iterable[str], keys: KeyStore) -> dict[str, str]:
     """Events as JSON, each with its personal fields sealed (unchanged if it has none).
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from bureau.privacy.fields import EVENTS, seal_personal
 from bureau.privacy.keys import InMemoryKeyStore
-from bureau.privacy.outbox import seal_body
+from bureau.privacy.outbox import seal_bodies
 from bureau.schemas.examples import EXAMPLES
 
 text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
@@ -26,7 +26,7 @@ async def _both(event: dict[str, Any]) -> tuple[str, str]:
     keys = InMemoryKeyStore()
     body = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
     reference = await seal_personal(json.loads(body), keys)
-    return await seal_body(body, keys), json.dumps(
+    return (await seal_bodies([body], keys))[body], json.dumps(
         reference, separators=(",", ":"), ensure_ascii=False
     )
 
