@@ -3,10 +3,11 @@
 The store in dev and CI (FerretDB 1.24) uses an index only for ``_id`` equality, so
 candidates come from this in-memory inverted index, rebuilt from the projection at
 start-up and kept current with each event. Student postings are grouped by (postcode
-region, level, travel band) and then by skill, where the travel band is how far the
-students will travel, rounded up to ``BAND_KM``. A query for an offer reads only the
-accepted levels, and in each region only the bands of students willing to travel
-that far, in cells (region, shared-skill count) scored best bound first
+region, level) and then by skill, and again by level and skill for the whole country.
+A query for an offer reads only the accepted levels: who shares every skill (and, while
+the sets stay small, every skill but one, ...) comes from the country-wide postings,
+the rest from the regions nearest first, within the farthest any student travels, in
+cells (region, shared-skill count) scored best bound first
 (``scoring.OfferScorer.bound``), made only while they can still beat the K-th best
 (``search.StudentSearch``). Offer postings are grouped by (region, level) and skill;
 remote offers sit in a region of their own that every student's query reads.
@@ -37,12 +38,12 @@ from bureau.domain.scoring import DEFAULT_WEIGHTS, OfferScorer, Weights
 from bureau.domain.search import StudentSearch
 from bureau.schemas.common import Level
 
-_Key = TypeVar("_Key", tuple[int, Level], tuple[int, Level, int])
+_Key = TypeVar("_Key", tuple[int, Level], Level)
 _Skills = dict[str, set[str]]
 """Ids by skill, in one bucket of postings."""
 
 BAND_KM = 10
-"""Width of a travel band: students are indexed by their travel limit rounded up to it."""
+"""Width of a travel band: students are counted by their travel limit rounded up to it."""
 _FURTHEST_KM = 1000
 """Beyond any distance in the Netherlands: a larger limit is the same as this."""
 
@@ -97,9 +98,11 @@ class CandidateIndex:
         self._students: dict[str, Student] = {}
         self._offers: dict[str, Offer] = {}
         self._scorers: dict[str, OfferScorer] = {}
-        self._student_postings: dict[tuple[int, Level, int], _Skills] = {}
+        self._student_postings: dict[tuple[int, Level], _Skills] = {}
+        # The same postings for the whole country, to find who shares every skill at once.
+        self._everywhere: dict[Level, _Skills] = {}
         self._offer_postings: dict[tuple[int, Level], _Skills] = {}
-        # Students per travel band, to know which bands exist and how far out to look.
+        # Students per travel band, to know how far out to look.
         self._bands: Counter[int] = Counter()
 
     def __len__(self) -> int:
@@ -123,8 +126,9 @@ class CandidateIndex:
             return
         self._students[student.student_id] = student
         band = _band(travel_limit_km(student, self.rules))
-        key = (region_of(student.region), student.level, band)
+        key = (region_of(student.region), student.level)
         _add(self._student_postings, key, student.skills, student.student_id)
+        _add(self._everywhere, student.level, student.skills, student.student_id)
         self._bands[band] += 1
 
     def remove_student(self, student_id: str) -> None:
@@ -133,9 +137,8 @@ class CandidateIndex:
         if old is None:
             return
         band = _band(travel_limit_km(old, self.rules))
-        _discard(
-            self._student_postings, (region_of(old.region), old.level, band), old.skills, student_id
-        )
+        _discard(self._student_postings, (region_of(old.region), old.level), old.skills, student_id)
+        _discard(self._everywhere, old.level, old.skills, student_id)
         self._bands[band] -= 1
         if not self._bands[band]:
             del self._bands[band]
@@ -165,20 +168,18 @@ class CandidateIndex:
         """The offer's top ``limit`` eligible students, best first."""
         if limit < 1 or not offer_is_open(offer) or not self._bands:
             return []
-        bands = sorted(self._bands, reverse=True)
         if offer.remote:
             regions = _ALL_REGIONS
         else:
-            regions = regions_within(region_of(offer.region), bands[0] * BAND_KM)
+            regions = regions_within(region_of(offer.region), max(self._bands) * BAND_KM)
         scorer = OfferScorer(offer, self.weights)
         search = StudentSearch(
             offer=offer,
             scorer=scorer,
             limit=limit,
             postings=self._student_postings,
+            everywhere=self._everywhere,
             students=self._students,
-            bands=bands,
-            band_km=BAND_KM,
             rules=self.rules,
         )
         found = search.run(regions)

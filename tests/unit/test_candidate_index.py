@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bureau.domain import search
 from bureau.domain.index import CandidateIndex
 from bureau.domain.matching import Offer, Student, offers_for_student, students_for_offer
 from bureau.domain.scoring import Weights
@@ -67,8 +68,18 @@ offers = st.builds(
 
 OFFER_IDS = [f"o-{i}" for i in range(8)]
 
+# Each way the search can take: as it chooses, and with each shortcut refused, so that
+# the path a small test never needs (regions alone, counting, a country-wide set that
+# grows too large half-way) is held to the full scan as well.
+PATHS = [
+    {},
+    {"RAREST": 0},
+    {"MAX_SUBSETS": 0},
+    {"NATIONAL": 1},
+]
 
-@settings(max_examples=200, deadline=None)
+
+@settings(max_examples=400, deadline=None)
 @given(
     st.lists(students, min_size=5, max_size=40),
     st.lists(offers, min_size=1, max_size=12),
@@ -76,6 +87,7 @@ OFFER_IDS = [f"o-{i}" for i in range(8)]
     st.lists(st.sampled_from(OFFER_IDS), max_size=3),
     st.lists(offers, min_size=1, max_size=3),
     st.sampled_from(WEIGHTS),
+    st.sampled_from(PATHS),
 )
 def test_the_index_finds_what_a_full_scan_finds(
     upserted_students: list[Student],
@@ -84,6 +96,7 @@ def test_the_index_finds_what_a_full_scan_finds(
     removed_offers: list[str],
     new_offers: list[Offer],
     weights: Weights,
+    path: dict[str, int],
 ) -> None:
     index = CandidateIndex(weights=weights)
     # Repeated ids replace earlier versions, as a profile update does.
@@ -100,10 +113,13 @@ def test_the_index_finds_what_a_full_scan_finds(
         index.remove_offer(offer_id)
         live_offers.pop(offer_id, None)
 
-    for offer in [*live_offers.values(), *new_offers]:
-        for k in (1, 3, 20):
-            expected = students_for_offer(offer, live_students.values(), k, weights=weights)
-            assert index.students_for_offer(offer, k) == expected
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in path.items():
+            patch.setattr(search, name, value)
+        for offer in [*live_offers.values(), *new_offers]:
+            for k in (1, 3, 20):
+                expected = students_for_offer(offer, live_students.values(), k, weights=weights)
+                assert index.students_for_offer(offer, k) == expected
     for student in upserted_students:
         for k in (1, 3, 20):
             expected = offers_for_student(student, live_offers.values(), k, weights=weights)
@@ -183,26 +199,35 @@ def test_no_limit_no_candidates(limit: int) -> None:
     assert index.offers_for_student(make_student(), limit) == []
 
 
-class _Recorded(dict[tuple[int, Level, int], dict[str, set[str]]]):
+class _Recorded(dict[tuple[int, Level], dict[str, set[str]]]):
     """Postings that note which regions a query read."""
 
-    def __init__(self, postings: dict[tuple[int, Level, int], dict[str, set[str]]]) -> None:
+    def __init__(self, postings: dict[tuple[int, Level], dict[str, set[str]]]) -> None:
         super().__init__(postings)
         self.regions: set[int] = set()
 
-    def get(self, key: tuple[int, Level, int], default: object = None) -> object:  # type: ignore[override]
+    def get(self, key: tuple[int, Level], default: object = None) -> object:  # type: ignore[override]
         self.regions.add(key[0])
         return super().get(key, default)
 
 
-@pytest.mark.parametrize(("limit", "reads_groningen"), [(3, False), (4, True)])
-def test_a_full_top_k_leaves_the_farther_regions_unread(limit: int, reads_groningen: bool) -> None:
-    # Three students near the offer share all its skills; one in Groningen does too but
-    # 150 km away scores less than any of them. A top 3 is full before Groningen comes;
-    # the control asks for 4, so Groningen's postings must be read, and are.
+def _near_and_groningen(far_skills: frozenset[str]) -> tuple[Offer, list[Student], Student]:
     offer = make_offer(levels=frozenset({Level.MBO_4}))
     near = [make_student(f"s-{i}", skills=offer.skills) for i in range(3)]
-    far = make_student("s-far", region="9711", max_travel_km=300, skills=offer.skills)
+    far = make_student("s-far", region="9711", max_travel_km=300, skills=far_skills)
+    return offer, near, far
+
+
+@pytest.mark.parametrize(("limit", "reads_groningen"), [(3, False), (4, True)])
+def test_a_full_top_k_leaves_the_farther_regions_unread(
+    limit: int, reads_groningen: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three students near the offer share all its skills; one in Groningen shares one
+    # skill fewer, 150 km away. A top 3 is full before Groningen comes; the control asks
+    # for 4, so Groningen's postings must be read, and are. Region by region (the
+    # country-wide sets refused), as a dense exchange reads the skills few share.
+    monkeypatch.setattr(search, "RAREST", 0)
+    offer, near, far = _near_and_groningen(frozenset({"linux"}))
     index = CandidateIndex()
     for student in [*near, far]:
         index.upsert_student(student)
@@ -214,3 +239,23 @@ def test_a_full_top_k_leaves_the_farther_regions_unread(limit: int, reads_gronin
     assert found == students_for_offer(offer, [*near, far], limit)
     assert (97 in recorded.regions) is reads_groningen
     assert 10 in recorded.regions
+
+
+@pytest.mark.parametrize(("rarest", "reads_regions"), [(search.RAREST, False), (0, True)])
+def test_who_shares_every_skill_is_found_country_wide(
+    rarest: int, reads_regions: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The top 3 share every skill: the country-wide postings find them and no region's
+    # postings are read. Control: with the country-wide sets refused, they are.
+    monkeypatch.setattr(search, "RAREST", rarest)
+    offer, near, far = _near_and_groningen(frozenset({"linux"}))
+    index = CandidateIndex()
+    for student in [*near, far]:
+        index.upsert_student(student)
+    recorded = _Recorded(index._student_postings)
+    index._student_postings = recorded
+
+    found = index.students_for_offer(offer, 3)
+
+    assert found == students_for_offer(offer, [*near, far], 3)
+    assert bool(recorded.regions) is reads_regions
