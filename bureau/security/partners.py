@@ -33,7 +33,9 @@ from confluent_kafka.admin import (
 from confluent_kafka.error import KafkaError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bureau.adapters.kafka import PARTY_TOPIC_LAYOUT
 from bureau.embedded.secrets import write_secret
+from bureau.privacy.topics import party_topic_config
 from bureau.security.acls import Kind, bureau_acls, partner_acls, partner_topics, principal
 from bureau.security.client import confluent_config
 from bureau.security.signing import (
@@ -212,9 +214,13 @@ def add_many(settings: Settings, kinds: Mapping[str, Kind]) -> dict[str, Onboard
         done[org] = onboarding
         upserts.append(UserScramCredentialUpsertion(org, info, password.encode()))
         entries.append(PartnerEntry(org=org, kind=kind, public_key=public_key_text(key)))
-        # One partition, as bureau's TopicMaker makes them: one reader each, and a region
-        # of hundreds of partners would otherwise mean thousands of partitions.
-        new_topics += [NewTopic(t, 1, 1) for t in partner_topics(topics, org, kind)]
+        # One partition and the same config as bureau's TopicMaker makes them with: one
+        # reader each (hundreds of partners would otherwise mean thousands of partitions),
+        # the retention bureau promises and the layout of a small topic.
+        new_topics += [
+            NewTopic(t, 1, 1, config={**PARTY_TOPIC_LAYOUT, **party_topic_config(settings, t)})
+            for t in partner_topics(topics, org, kind)
+        ]
         acls += partner_acls(topics, org, kind)
     admin = _admin(settings)
     _wait(admin.alter_user_scram_credentials(upserts))

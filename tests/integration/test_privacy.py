@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from bureau.adapters.kafka import TopicMaker, ensure_topics
+from bureau.adapters.kafka import PARTY_TOPIC_LAYOUT, TopicMaker, ensure_topics
 from bureau.adapters.mongo import MongoStore
 from bureau.privacy.crypto import seal
 from bureau.privacy.export import ExportRefusedError, export_from_settings
@@ -21,6 +21,7 @@ from bureau.privacy.fields import seal_personal
 from bureau.privacy.keys import KeyShreddedError, MongoKeyStore
 from bureau.privacy.topics import (
     config_drift,
+    describe,
     party_topic_config,
     report_drift,
     retention_configs,
@@ -265,3 +266,12 @@ async def test_a_schools_outcome_topic_gets_its_retention_and_a_drifted_one_is_r
     assert [e["topic"] for e in logs if e["event"] == "topic_config_drift"] == [
         topics.outcomes("roc-old")
     ]
+    # The small topic's layout too; the control, made without it, has Kafka's default.
+    described = await describe(
+        settings.kafka_bootstrap,
+        [topics.outcomes("roc-amsterdam"), topics.outcomes("roc-old")],
+        **admin_security(),
+    )
+    layouts = [{k: (c or {}).get(k) for k in PARTY_TOPIC_LAYOUT} for c in described.values()]
+    assert layouts[0] == PARTY_TOPIC_LAYOUT
+    assert layouts[1] != PARTY_TOPIC_LAYOUT
