@@ -6,7 +6,13 @@ from hypothesis import strategies as st
 
 from bureau.domain import search
 from bureau.domain.index import CandidateIndex
-from bureau.domain.matching import Offer, Student, offers_for_student, students_for_offer
+from bureau.domain.matching import (
+    Offer,
+    Student,
+    Suggestion,
+    offers_for_student,
+    students_for_offer,
+)
 from bureau.domain.scoring import Weights
 from bureau.schemas.common import Level, Period
 from tests.support.domain import make_offer, make_student
@@ -211,32 +217,32 @@ class _Recorded(dict[tuple[int, Level], dict[str, set[str]]]):
         return super().get(key, default)
 
 
-def _near_and_groningen(far_skills: frozenset[str]) -> tuple[Offer, list[Student], Student]:
+def _near_and_groningen(limit: int) -> tuple[list[Suggestion], list[Suggestion], _Recorded]:
+    """Three students near the offer share all its skills; one in Groningen shares one
+    skill fewer, 150 km away. The index's top ``limit``, the full scan's, and the
+    regions whose postings the index read."""
     offer = make_offer(levels=frozenset({Level.MBO_4}))
     near = [make_student(f"s-{i}", skills=offer.skills) for i in range(3)]
-    far = make_student("s-far", region="9711", max_travel_km=300, skills=far_skills)
-    return offer, near, far
+    far = make_student("s-far", region="9711", max_travel_km=300, skills=frozenset({"linux"}))
+    index = CandidateIndex()
+    for student in [*near, far]:
+        index.upsert_student(student)
+    recorded = _Recorded(index._student_postings)
+    index._student_postings = recorded
+    found = index.students_for_offer(offer, limit)
+    return found, students_for_offer(offer, [*near, far], limit), recorded
 
 
 @pytest.mark.parametrize(("limit", "reads_groningen"), [(3, False), (4, True)])
 def test_a_full_top_k_leaves_the_farther_regions_unread(
     limit: int, reads_groningen: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Three students near the offer share all its skills; one in Groningen shares one
-    # skill fewer, 150 km away. A top 3 is full before Groningen comes; the control asks
-    # for 4, so Groningen's postings must be read, and are. Region by region (the
-    # country-wide sets refused), as a dense exchange reads the skills few share.
+    # A top 3 is full before Groningen comes; the control asks for 4, so Groningen's
+    # postings must be read, and are. Region by region (the country-wide sets
+    # refused), as a dense exchange reads the skills few share.
     monkeypatch.setattr(search, "RAREST", 0)
-    offer, near, far = _near_and_groningen(frozenset({"linux"}))
-    index = CandidateIndex()
-    for student in [*near, far]:
-        index.upsert_student(student)
-    recorded = _Recorded(index._student_postings)
-    index._student_postings = recorded
-
-    found = index.students_for_offer(offer, limit)
-
-    assert found == students_for_offer(offer, [*near, far], limit)
+    found, expected, recorded = _near_and_groningen(limit)
+    assert found == expected
     assert (97 in recorded.regions) is reads_groningen
     assert 10 in recorded.regions
 
@@ -248,14 +254,6 @@ def test_who_shares_every_skill_is_found_country_wide(
     # The top 3 share every skill: the country-wide postings find them and no region's
     # postings are read. Control: with the country-wide sets refused, they are.
     monkeypatch.setattr(search, "RAREST", rarest)
-    offer, near, far = _near_and_groningen(frozenset({"linux"}))
-    index = CandidateIndex()
-    for student in [*near, far]:
-        index.upsert_student(student)
-    recorded = _Recorded(index._student_postings)
-    index._student_postings = recorded
-
-    found = index.students_for_offer(offer, 3)
-
-    assert found == students_for_offer(offer, [*near, far], 3)
+    found, expected, recorded = _near_and_groningen(3)
+    assert found == expected
     assert bool(recorded.regions) is reads_regions
