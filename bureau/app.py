@@ -31,7 +31,7 @@ from bureau.privacy.dead_letters import seal_dead_letter
 from bureau.privacy.expiry import expire_forever, expire_parked
 from bureau.privacy.keys import CachedKeyStore, InMemoryKeyStore, KeyStore, MongoKeyStore
 from bureau.privacy.outbox import OutboxSealer
-from bureau.privacy.topics import party_topic_config, report_drift, retention_configs
+from bureau.privacy.topics import party_topic_made_with, report_drift, retention_configs
 from bureau.security.client import aiokafka_security, bureau_signer, faststream_security
 from bureau.security.verify import SignatureCheck
 from bureau.service import Exchange, Publish, Tables
@@ -168,7 +168,7 @@ def wire(
             settings.kafka_bootstrap,
             configs=configs,
             client=security,
-            config_of=lambda topic: party_topic_config(settings, topic),
+            config_of=lambda topic: party_topic_made_with(settings, topic),
         ),
         client=security,
         on_sent=(lambda t, v: metrics.count_published(topics, t, v))

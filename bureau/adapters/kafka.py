@@ -84,8 +84,7 @@ class TopicMaker:
     """Creates topics on first use with one long-lived admin client, and waits for leaders.
 
     Per-party topics (a school's outcomes, a party's suggestions) carry little traffic:
-    they get ``partitions`` (default 1), which Kafka creates far faster than six, and
-    ``PARTY_TOPIC_LAYOUT``.
+    they get ``partitions`` (default 1), which Kafka creates far faster than six.
     """
 
     def __init__(
@@ -124,7 +123,7 @@ class TopicMaker:
     def _config(self, topic: str) -> Mapping[str, str]:
         if topic in self.configs or self.config_of is None:
             return self.configs.get(topic, {})
-        return {**PARTY_TOPIC_LAYOUT, **self.config_of(topic)}
+        return self.config_of(topic)
 
     async def _started(self) -> AIOKafkaAdminClient:
         if self._admin is None:

@@ -18,8 +18,8 @@ What keeps a dense exchange from reading everything near the offer:
   only when its bound can still beat the K-th best. The students who share exactly
   ``j`` skills are a union of intersections of the region's postings, less those who
   share more: set algebra reads the hashes the sets store and never the ids
-  themselves, where counting (for short postings, or when an offer names so many
-  skills that the subsets are too many) hashes every id;
+  themselves, where counting (kept for an offer that names so many skills that the
+  subsets are too many) hashes every id;
 - within a cell every member scores at most the cell's bound, and members of equal
   score rank by id: walking a large cell in id order stops once ``limit`` members
   reached the bound, as nobody later in the cell can pass them.

@@ -22,6 +22,7 @@ import structlog
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from bureau.adapters.kafka import PARTY_TOPIC_LAYOUT
 from bureau.security.client import aiokafka_security
 from bureau.settings import Settings
 from bureau.topics import Table, Topics, dlq
@@ -77,6 +78,12 @@ def party_topic_config(settings: Settings, topic: str) -> dict[str, str]:
         # a party's own copy of what bureau's matches log keeps: the same retention
         return {"retention.ms": str(settings.matches_retention_days * DAY_MS)}
     return {}
+
+
+def party_topic_made_with(settings: Settings, topic: str) -> dict[str, str]:
+    """A per-party topic's config at creation: its promise and a small topic's layout."""
+    promise = party_topic_config(settings, topic)
+    return {**PARTY_TOPIC_LAYOUT, **promise} if promise else {}
 
 
 def _fits(topic: str, pattern: str) -> bool:

@@ -33,9 +33,8 @@ from confluent_kafka.admin import (
 from confluent_kafka.error import KafkaError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bureau.adapters.kafka import PARTY_TOPIC_LAYOUT
 from bureau.embedded.secrets import write_secret
-from bureau.privacy.topics import party_topic_config
+from bureau.privacy.topics import party_topic_made_with
 from bureau.security.acls import Kind, bureau_acls, partner_acls, partner_topics, principal
 from bureau.security.client import confluent_config
 from bureau.security.signing import (
@@ -218,7 +217,7 @@ def add_many(settings: Settings, kinds: Mapping[str, Kind]) -> dict[str, Onboard
         # reader each (hundreds of partners would otherwise mean thousands of partitions),
         # the retention bureau promises and the layout of a small topic.
         new_topics += [
-            NewTopic(t, 1, 1, config={**PARTY_TOPIC_LAYOUT, **party_topic_config(settings, t)})
+            NewTopic(t, 1, 1, config=party_topic_made_with(settings, t))
             for t in partner_topics(topics, org, kind)
         ]
         acls += partner_acls(topics, org, kind)

@@ -22,7 +22,7 @@ from bureau.privacy.keys import KeyShreddedError, MongoKeyStore
 from bureau.privacy.topics import (
     config_drift,
     describe,
-    party_topic_config,
+    party_topic_made_with,
     report_drift,
     retention_configs,
     students_topic_config,
@@ -252,7 +252,7 @@ async def test_a_schools_outcome_topic_gets_its_retention_and_a_drifted_one_is_r
     await ensure_topics(settings.kafka_bootstrap, list(wanted), 1, wanted, **admin_security())
     made = TopicMaker(
         settings.kafka_bootstrap,
-        config_of=lambda t: party_topic_config(settings, t),
+        config_of=lambda t: party_topic_made_with(settings, t),
         client=admin_security(),
     )
     await made(topics.outcomes("roc-amsterdam"))

@@ -3,11 +3,13 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+from bureau.adapters.kafka import PARTY_TOPIC_LAYOUT
 from bureau.domain.retention import Expire, Keep, decide_expiry
 from bureau.privacy.topics import (
     Drift,
     drift_in,
     party_topic_config,
+    party_topic_made_with,
     retention_configs,
     students_topic_config,
 )
@@ -83,3 +85,8 @@ def test_per_party_topics_get_the_retention_of_their_kind_and_others_none() -> N
     assert party_topic_config(settings, t.outcomes("roc-1")) == {"retention.ms": str(2 * day)}
     assert party_topic_config(settings, t.suggestions("acme")) == {"retention.ms": str(3 * day)}
     assert party_topic_config(settings, t.offers) == {}
+
+    # Made with the promise and a small topic's layout; a fixed topic with neither.
+    made = party_topic_made_with(settings, t.suggestions("acme"))
+    assert made == {**PARTY_TOPIC_LAYOUT, "retention.ms": str(3 * day)}
+    assert party_topic_made_with(settings, t.offers) == {}
